@@ -1,0 +1,305 @@
+"""A steppable eBPF machine.
+
+All state lives on the object, so a run can pause after any instruction:
+``step()`` executes one instruction and returns an ``Event``; ``run()`` is a loop
+over ``step()``. A run ends with exactly one terminal event (``exit``, ``fault``
+or ``limit``); no Python exception escapes ``step()``.
+
+Counting follows the kernel: ``pc`` is a slot index (ld_imm64 is two slots) and
+``instructions`` counts executed instructions, ld_imm64 once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable, Iterable, Mapping
+
+from .environment import Environment
+from .isa import Instruction
+from .memory import STACK_SIZE, Memory, MemoryFault, Region, RegionKind
+from .opcodes import CallKind, Kind, Pseudo, Source
+from .program import Program
+from .semantics import ATOMIC, CONDITIONS, MASK, MASK64, alu, endian, sign_extend
+
+DEFAULT_LIMIT = 1_000_000
+MAX_CALL_FRAMES = 8          # the kernel's MAX_CALL_FRAMES
+CALLEE_SAVED = (6, 7, 8, 9)
+CALLER_CLOBBERED = (1, 2, 3, 4, 5)
+FP = 10
+
+# A helper receives the machine and r1-r5 and returns r0 (it may raise MachineFault).
+Helper = Callable[["Machine", int, int, int, int, int], int]
+
+
+class MachineFault(Exception):
+    """Ends the run with a fault event; raised by the machine and by helpers."""
+
+
+TERMINAL = ("exit", "fault", "limit")
+
+
+@dataclass(frozen=True)
+class Event:
+    """What one step (or run) ended with.
+
+    ``kind`` is one of: ``step`` (an instruction ran), ``breakpoint`` and
+    ``paused`` (run stopped before ``pc``), or the terminal ``exit``, ``fault``,
+    ``limit``. For faults, ``addr``/``size``/``region`` describe the access.
+    """
+
+    kind: str
+    pc: int
+    message: str | None = None
+    r0: int | None = None
+    addr: int | None = None
+    size: int | None = None
+    region: str | None = None
+    access: str | None = None
+
+    @property
+    def terminal(self) -> bool:
+        return self.kind in TERMINAL
+
+    def to_dict(self) -> dict:
+        return {key: value for key, value in self.__dict__.items()}
+
+
+@dataclass
+class Frame:
+    """A caller's saved state during a bpf-to-bpf call."""
+
+    return_pc: int
+    saved: dict[int, tuple[int, bool]]   # r6-r9 and r10: (value, written)
+    stack: Region
+
+
+@dataclass
+class Machine:
+    program: Program
+    memory: Memory = field(default_factory=Memory)
+    env: Environment = field(default_factory=Environment)
+    helpers: Mapping[int, Helper] = field(default_factory=dict)
+    limit: int = DEFAULT_LIMIT
+    packet: Region | None = None  # what legacy LD_ABS/LD_IND read
+    resolve_pseudo: Callable[["Machine", Instruction], int] | None = None
+
+    regs: list[int] = field(default_factory=lambda: [0] * 11)
+    written: list[bool] = field(default_factory=lambda: [False] * 11)
+    pc: int = 0
+    instructions: int = 0
+    frames: list[Frame] = field(default_factory=list)
+    result: Event | None = None
+
+    def __post_init__(self) -> None:
+        self.stack = self.memory.add("stack", RegionKind.STACK, bytes(STACK_SIZE), track_writes=True)
+        self._set(FP, self.stack.end)
+        self._execute = {
+            Kind.ALU: self._alu, Kind.JUMP: self._jump, Kind.LOAD: self._load,
+            Kind.STORE: self._store, Kind.ATOMIC: self._atomic, Kind.LDDW: self._lddw,
+            Kind.LEGACY: self._legacy, Kind.CALL: self._call, Kind.EXIT: self._exit,
+        }
+
+    @classmethod
+    def raw(cls, program: Program, mem: bytes = b"", **options) -> "Machine":
+        """The conformance convention: r1 points to a copy of ``mem``, r2 holds its length.
+
+        Empty memory gives r1 = 0, as the conformance runners pass a NULL pointer.
+        """
+        machine = cls(program, **options)
+        if mem:
+            region = machine.memory.add("mem", RegionKind.INPUT, mem)
+            machine.packet = machine.packet or region
+            machine._set(1, region.base)
+        else:  # as the conformance runners pass it: a NULL pointer
+            machine._set(1, 0)
+        machine._set(2, len(mem))
+        return machine
+
+    # -- running -------------------------------------------------------------
+
+    @property
+    def done(self) -> bool:
+        return self.result is not None
+
+    def step(self) -> Event:
+        """Execute one instruction. After a terminal event, returns it again."""
+        if self.result is not None:
+            return self.result
+        pc = self.pc
+        if self.instructions >= self.limit:
+            return self._end(Event("limit", pc, f"instruction limit reached: {self.limit} "
+                                                f"instructions executed"))
+        insn = self.program.at[pc]
+        self.instructions += 1
+        self.env.tick()
+        try:
+            outcome = self._execute[insn.kind](insn, pc)
+        except MemoryFault as fault:
+            return self._end(Event("fault", pc, fault.reason, addr=fault.addr, size=fault.size,
+                                   region=fault.region_name, access=fault.access))
+        except MachineFault as fault:
+            return self._end(Event("fault", pc, str(fault)))
+        except Exception as error:  # a bug of ours must still not crash the caller
+            return self._end(Event("fault", pc, f"internal error: {type(error).__name__}: {error}"))
+        if isinstance(outcome, Event):
+            return self._end(outcome)
+        self.pc = pc + 1 if outcome is None else outcome
+        return Event("step", pc)
+
+    def run(self, budget: int | None = None, breakpoints: Iterable[int] = ()) -> Event:
+        """Step until a terminal event, a breakpoint, or ``budget`` more instructions.
+
+        A breakpoint stops *before* the instruction at that pc; the instruction
+        at the starting pc always runs, so repeated ``run`` calls make progress.
+        """
+        stops = frozenset(breakpoints)
+        executed = 0
+        while True:
+            if self.result is not None:
+                return self.result
+            if budget is not None and executed >= budget:
+                return Event("paused", self.pc, f"paused after {executed} instructions")
+            if executed and self.pc in stops:
+                return Event("breakpoint", self.pc)
+            self.step()
+            executed += 1
+
+    def _end(self, event: Event) -> Event:
+        self.result = event
+        return event
+
+    # -- registers -----------------------------------------------------------
+
+    def _set(self, reg: int, value: int) -> None:
+        self.regs[reg] = value & MASK64
+        self.written[reg] = True
+
+    def _set_dst(self, reg: int, value: int) -> None:
+        if reg == FP:
+            raise MachineFault("frame pointer is read only")
+        self._set(reg, value)
+
+    def _clobber(self, regs: Iterable[int]) -> None:
+        for reg in regs:
+            self.written[reg] = False
+
+    def _operand(self, insn: Instruction, width: int) -> int:
+        value = self.regs[insn.src] if insn.spec.source is Source.X else insn.imm
+        return value & MASK[width]
+
+    # -- instruction families ------------------------------------------------
+
+    def _alu(self, insn: Instruction, pc: int) -> None:
+        spec = insn.spec
+        if spec.op in ("le", "be", "bswap"):
+            value = endian(spec.op, self.regs[insn.dst], spec.width)
+        else:
+            width = spec.width
+            value = alu(spec.op, self.regs[insn.dst] & MASK[width], self._operand(insn, width),
+                        width, insn.off)
+        self._set_dst(insn.dst, value)
+
+    def _jump(self, insn: Instruction, pc: int) -> int | None:
+        spec = insn.spec
+        if spec.op == "ja":
+            return pc + 1 + (insn.imm if spec.width == 32 else insn.off)
+        width = spec.width
+        if CONDITIONS[spec.op](self.regs[insn.dst] & MASK[width], self._operand(insn, width), width):
+            return pc + 1 + insn.off
+        return None
+
+    def _load(self, insn: Instruction, pc: int) -> None:
+        size = insn.spec.width
+        value = self.memory.load((self.regs[insn.src] + insn.off) & MASK64, size)
+        if insn.spec.op == "ldxs":
+            value = sign_extend(value, size * 8)
+        self._set_dst(insn.dst, value)
+
+    def _store(self, insn: Instruction, pc: int) -> None:
+        value = self.regs[insn.src] if insn.spec.op == "stx" else insn.imm & MASK64
+        self.memory.store((self.regs[insn.dst] + insn.off) & MASK64, insn.spec.width, value)
+
+    def _atomic(self, insn: Instruction, pc: int) -> None:
+        size = insn.spec.width
+        mask = MASK[size * 8]
+        addr = (self.regs[insn.dst] + insn.off) & MASK64
+        old = self.memory.load(addr, size)
+        operand = self.regs[insn.src] & mask
+        op = insn.spec.op
+        if op == "cmpxchg":
+            if old == self.regs[0] & mask:
+                self.memory.store(addr, size, operand)
+            self._set(0, old)
+            return
+        self.memory.store(addr, size, ATOMIC[op.removeprefix("fetch_")](old, operand))
+        if op == "xchg" or op.startswith("fetch_"):
+            self._set_dst(insn.src, old)
+
+    def _lddw(self, insn: Instruction, pc: int) -> int:
+        if insn.src == Pseudo.NONE:
+            value = insn.imm64
+        elif self.resolve_pseudo is not None:
+            value = self.resolve_pseudo(self, insn)
+        else:
+            raise MachineFault(f"ld_imm64 with src_reg {insn.src} ({Pseudo(insn.src).name}) "
+                               f"needs a loaded object to resolve it; raw bytecode has none")
+        self._set_dst(insn.dst, value)
+        return pc + 2
+
+    def _legacy(self, insn: Instruction, pc: int) -> Event | None:
+        """LD_ABS/LD_IND: big-endian packet load into r0; out of bounds exits with 0."""
+        size = insn.spec.width
+        offset = insn.imm
+        if insn.spec.op == "ldind":
+            offset = (self.regs[insn.src] + insn.imm) & MASK[32]
+            offset = offset - (1 << 32) if offset >> 31 else offset
+        self._clobber(CALLER_CLOBBERED)
+        packet = self.packet
+        if packet is None or offset < 0 or offset + size > len(packet.data):
+            self._set(0, 0)
+            return Event("exit", pc, f"{insn.spec.mnemonic} at offset {offset} is outside the "
+                                     f"packet: the program exits with 0, as the kernel does", r0=0)
+        self._set(0, int.from_bytes(packet.data[offset:offset + size], "big"))
+        return None
+
+    def _call(self, insn: Instruction, pc: int) -> int | None:
+        if insn.src == CallKind.LOCAL:
+            return self._call_local(insn, pc)
+        if insn.src == CallKind.KFUNC:
+            raise MachineFault(f"kernel function calls (kfunc btf_id {insn.imm}) are not supported")
+        helper = self.helpers.get(insn.imm)
+        if helper is None:
+            raise MachineFault(f"invalid func unknown#{insn.imm}")
+        result = helper(self, *self.regs[1:6])
+        self._set(0, result)
+        self._clobber(CALLER_CLOBBERED)
+        return None
+
+    def _call_local(self, insn: Instruction, pc: int) -> int:
+        if len(self.frames) + 1 >= MAX_CALL_FRAMES:
+            raise MachineFault(f"the call stack of {len(self.frames) + 2} frames is too deep !")
+        saved = {reg: (self.regs[reg], self.written[reg]) for reg in CALLEE_SAVED + (FP,)}
+        self.frames.append(Frame(pc + 1, saved, self.stack))
+        self.stack = self.memory.add(f"stack#{len(self.frames)}", RegionKind.STACK,
+                                     bytes(STACK_SIZE), track_writes=True)
+        self._set(FP, self.stack.end)
+        self._clobber(CALLEE_SAVED)
+        return pc + 1 + insn.imm
+
+    def _exit(self, insn: Instruction, pc: int) -> int | Event:
+        if not self.frames:
+            return Event("exit", pc, r0=self.regs[0])
+        frame = self.frames.pop()
+        self.memory.remove(self.stack)
+        self.stack = frame.stack
+        for reg, (value, written) in frame.saved.items():
+            self.regs[reg] = value
+            self.written[reg] = written
+        self._clobber(CALLER_CLOBBERED)
+        return frame.return_pc
+
+    # -- views for tools and the UI -----------------------------------------
+
+    def stack_bytes(self) -> tuple[bytes, bytes]:
+        """The current frame's stack and its written-bytes mask (1 = written)."""
+        return bytes(self.stack.data), bytes(self.stack.written or b"")

@@ -1,0 +1,178 @@
+"""Command line: ``python -m vm_service asm|disasm|run|conformance-plugin``.
+
+Exit codes, for every subcommand: 0 success, 1 the program faulted, hit the
+instruction limit or was rejected (invalid bytecode), 2 bad usage or input
+(unreadable file, bad hex, assembly syntax error).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from .errors import AsmError, VmError
+from .helpers import ENVIRONMENT_HELPERS
+from .machine import DEFAULT_LIMIT, Machine
+from .program import Program
+
+EXIT_OK, EXIT_PROGRAM, EXIT_INPUT = 0, 1, 2
+ASSEMBLY_SUFFIXES = (".s", ".asm")
+SYNTAXES = ("kernel", "llvm", "ubpf")
+
+
+class InputError(Exception):
+    """Bad input from the user: reported with exit code 2."""
+
+
+def parse_hex(text: str, what: str) -> bytes:
+    """Bytes from ``aabb``, ``aa bb`` or ``aa\\nbb``; InputError if not hex pairs."""
+    compact = "".join(text.split())
+    if compact.lower().startswith("0x"):
+        compact = compact[2:]
+    try:
+        return bytes.fromhex(compact)
+    except ValueError:
+        raise InputError(f"{what} is not hex bytes (expected pairs like 'aabb' or 'aa bb'): "
+                         f"{text[:40]!r}") from None
+
+
+def read_source(path: str) -> bytes:
+    try:
+        return sys.stdin.buffer.read() if path == "-" else Path(path).read_bytes()
+    except OSError as error:
+        raise InputError(f"cannot read {path}: {error.strerror}") from None
+
+
+def load_program(path: str) -> Program:
+    """A Program from assembly (.s/.asm), raw bytecode (.bin) or hex text (anything else)."""
+    data = read_source(path)
+    if path.endswith(ASSEMBLY_SUFFIXES):
+        return assemble_text(data, path).program()
+    if path.endswith(".bin"):
+        return Program.from_bytes(data)
+    try:
+        text = data.decode("ascii")
+    except UnicodeDecodeError:
+        return Program.from_bytes(data)
+    return Program.from_bytes(parse_hex(text, path))
+
+
+def assemble_text(data: bytes, path: str):
+    from .asm import assemble  # imported here so run/disasm of bytecode never need it
+    try:
+        return assemble(data.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise InputError(f"{path} is not UTF-8 text") from None
+
+
+def cmd_asm(args) -> int:
+    assembly = assemble_text(read_source(args.file), args.file)
+    program = assembly.program()
+    code = program.encode()
+    if args.output:
+        Path(args.output).write_bytes(code)
+    if args.json:
+        print(json.dumps({"program_hex": code.hex(), "slots": len(program)}))
+    elif not args.output:
+        for pc in range(len(program)):
+            print(code[pc * 8:(pc + 1) * 8].hex(" "))
+    return EXIT_OK
+
+
+def cmd_disasm(args) -> int:
+    from .disasm import disassemble
+    program = load_program(args.file)
+    lines = disassemble(program, args.syntax)
+    if args.json:
+        print(json.dumps({"syntax": args.syntax, "slots": len(program), "lines": lines}))
+    else:
+        print("\n".join(lines))
+    return EXIT_OK
+
+
+def run_result(machine: Machine, event) -> dict:
+    return {
+        "r0": machine.regs[0],
+        "exit": {"kind": event.kind, "pc": event.pc, "message": event.message},
+        "instructions": machine.instructions,
+        "fault": ({"addr": event.addr, "size": event.size, "region": event.region,
+                   "access": event.access} if event.kind == "fault" else None),
+    }
+
+
+def cmd_run(args) -> int:
+    mem = parse_hex(args.mem, "--mem") if args.mem else b""
+    program = load_program(args.program)
+    machine = Machine.raw(program, mem, helpers=ENVIRONMENT_HELPERS, limit=args.limit)
+    event = machine.run()
+    if args.json:
+        print(json.dumps(run_result(machine, event)))
+    elif event.kind == "exit":
+        r0 = machine.regs[0]
+        print(f"r0 = 0x{r0:x} ({r0})")
+        print(f"exit at insn {event.pc} after {machine.instructions} instructions"
+              + (f": {event.message}" if event.message else ""))
+    else:
+        print(f"{event.kind} at insn {event.pc} after {machine.instructions} instructions: "
+              f"{event.message}")
+    return EXIT_OK if event.kind == "exit" else EXIT_PROGRAM
+
+
+def cmd_conformance_plugin(args) -> int:
+    """The bpf_conformance plugin protocol: program hex on stdin, memory as arguments."""
+    mem = parse_hex(" ".join(args.mem), "memory argument")
+    program = Program.from_bytes(parse_hex(sys.stdin.read(), "program on stdin"))
+    machine = Machine.raw(program, mem, helpers=ENVIRONMENT_HELPERS)
+    event = machine.run()
+    if event.kind != "exit":
+        print(f"{event.kind} at insn {event.pc}: {event.message}", file=sys.stderr)
+        return EXIT_PROGRAM
+    print(f"{machine.regs[0]:x}")
+    return EXIT_OK
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m vm_service",
+                                     description="eBPF assembler, disassembler and VM.")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    asm = commands.add_parser("asm", help="assemble kernel/LLVM or uBPF syntax to bytecode")
+    asm.add_argument("file", help="assembly file, or - for stdin")
+    asm.add_argument("-o", "--output", help="write raw bytecode (.bin) here")
+    asm.add_argument("--json", action="store_true", help="print one JSON object")
+    asm.set_defaults(handler=cmd_asm)
+
+    disasm = commands.add_parser("disasm", help="print bytecode as text")
+    disasm.add_argument("file", help=".bin bytecode, .s assembly or a file of hex; - for stdin")
+    disasm.add_argument("--syntax", choices=SYNTAXES, default="kernel",
+                        help="kernel verifier log (default), llvm-objdump, or uBPF dialect")
+    disasm.add_argument("--json", action="store_true", help="print one JSON object")
+    disasm.set_defaults(handler=cmd_disasm)
+
+    run = commands.add_parser("run", help="run a program in raw mode (r1 = memory, r2 = length)")
+    run.add_argument("program", help=".s/.asm assembly, .bin bytecode or a file of hex")
+    run.add_argument("--mem", help="input memory as hex ('aabb' or 'aa bb')")
+    run.add_argument("--limit", type=int, default=DEFAULT_LIMIT,
+                     help=f"instruction budget (default {DEFAULT_LIMIT})")
+    run.add_argument("--json", action="store_true", help="print one JSON object")
+    run.set_defaults(handler=cmd_run)
+
+    plugin = commands.add_parser("conformance-plugin",
+                                 help="bpf_conformance plugin: program hex on stdin")
+    plugin.add_argument("mem", nargs="*", help="memory as hex pairs")
+    plugin.set_defaults(handler=cmd_conformance_plugin)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.handler(args)
+    except (InputError, AsmError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_INPUT
+    except VmError as error:
+        print(f"rejected: {error}", file=sys.stderr)
+        return EXIT_PROGRAM

@@ -254,3 +254,23 @@ def test_pseudo_ld_imm64_without_a_loader_faults_cleanly():
 def test_raw_mode_with_empty_memory_passes_a_null_pointer():
     machine, _ = run(reg("mov", 0, 1))
     assert machine.regs[0] == 0 and machine.regs[2] == 0
+
+
+def test_load_acquire_and_store_release_move_data_like_plain_accesses():
+    program = [imm("mov", 1, -1), make(row("strelw"), dst=10, src=1, off=-4),
+               make(row("ldacqw"), dst=0, src=10, off=-4)]
+    assert r0_of(*program) == 0xFFFF_FFFF
+
+
+def test_may_goto_falls_through_until_the_loop_budget_is_spent():
+    program = Program.from_instructions([
+        imm("mov", 0, 0), make(row("may_goto"), off=2), imm("add", 0, 1), make(row("ja"), off=-3), EXIT])
+    machine = Machine.raw(program, limit=10_000)
+    machine.loops_left = 5  # the kernel's budget is BPF_MAX_LOOPS; a small one keeps the test fast
+    event = machine.run()
+    assert (event.kind, event.r0) == ("exit", 5)
+
+
+def test_arena_casts_fault_without_an_arena():
+    _, event = run(make(row("cast_kern"), dst=0, src=1))
+    assert event.kind == "fault" and "arena" in event.message

@@ -23,6 +23,7 @@ from .semantics import ATOMIC, CONDITIONS, MASK, MASK64, alu, endian, sign_exten
 
 DEFAULT_LIMIT = 1_000_000
 MAX_CALL_FRAMES = 8          # the kernel's MAX_CALL_FRAMES
+MAX_LOOPS = 8 * 1024 * 1024  # BPF_MAX_LOOPS: may_goto's budget per function invocation
 CALLEE_SAVED = (6, 7, 8, 9)
 CALLER_CLOBBERED = (1, 2, 3, 4, 5)
 FP = 10
@@ -71,6 +72,7 @@ class Frame:
     return_pc: int
     saved: dict[int, tuple[int, bool]]   # r6-r9 and r10: (value, written)
     stack: Region
+    loops_left: int
 
 
 @dataclass
@@ -89,6 +91,7 @@ class Machine:
     instructions: int = 0
     frames: list[Frame] = field(default_factory=list)
     result: Event | None = None
+    loops_left: int = MAX_LOOPS   # the current function's may_goto budget
 
     def __post_init__(self) -> None:
         self.stack = self.memory.add("stack", RegionKind.STACK, bytes(STACK_SIZE), track_writes=True)
@@ -193,6 +196,9 @@ class Machine:
         spec = insn.spec
         if spec.op in ("le", "be", "bswap"):
             value = endian(spec.op, self.regs[insn.dst], spec.width)
+        elif spec.op == "addr_space_cast":
+            raise MachineFault("addr_space_cast needs an arena map (BPF_MAP_TYPE_ARENA); "
+                               "raw bytecode has none")
         else:
             width = spec.width
             value = alu(spec.op, self.regs[insn.dst] & MASK[width], self._operand(insn, width),
@@ -203,6 +209,11 @@ class Machine:
         spec = insn.spec
         if spec.op == "ja":
             return pc + 1 + (insn.imm if spec.width == 32 else insn.off)
+        if spec.op == "may_goto":
+            if self.loops_left == 0:
+                return pc + 1 + insn.off
+            self.loops_left -= 1
+            return None
         width = spec.width
         if CONDITIONS[spec.op](self.regs[insn.dst] & MASK[width], self._operand(insn, width), width):
             return pc + 1 + insn.off
@@ -221,11 +232,17 @@ class Machine:
 
     def _atomic(self, insn: Instruction, pc: int) -> None:
         size = insn.spec.width
+        op = insn.spec.op
+        if op == "load_acquire":
+            self._set_dst(insn.dst, self.memory.load((self.regs[insn.src] + insn.off) & MASK64, size))
+            return
         mask = MASK[size * 8]
         addr = (self.regs[insn.dst] + insn.off) & MASK64
-        old = self.memory.load(addr, size)
         operand = self.regs[insn.src] & mask
-        op = insn.spec.op
+        if op == "store_release":
+            self.memory.store(addr, size, operand)
+            return
+        old = self.memory.load(addr, size)
         if op == "cmpxchg":
             if old == self.regs[0] & mask:
                 self.memory.store(addr, size, operand)
@@ -279,7 +296,8 @@ class Machine:
         if len(self.frames) + 1 >= MAX_CALL_FRAMES:
             raise MachineFault(f"the call stack of {len(self.frames) + 2} frames is too deep !")
         saved = {reg: (self.regs[reg], self.written[reg]) for reg in CALLEE_SAVED + (FP,)}
-        self.frames.append(Frame(pc + 1, saved, self.stack))
+        self.frames.append(Frame(pc + 1, saved, self.stack, self.loops_left))
+        self.loops_left = MAX_LOOPS
         self.stack = self.memory.add(f"stack#{len(self.frames)}", RegionKind.STACK,
                                      bytes(STACK_SIZE), track_writes=True)
         self._set(FP, self.stack.end)
@@ -292,6 +310,7 @@ class Machine:
         frame = self.frames.pop()
         self.memory.remove(self.stack)
         self.stack = frame.stack
+        self.loops_left = frame.loops_left
         for reg, (value, written) in frame.saved.items():
             self.regs[reg] = value
             self.written[reg] = written

@@ -109,19 +109,22 @@ def _check_fields(pc: int, spec: OpSpec, insn: Insn) -> None:
 
 
 def _no_row_message(insn: Insn) -> str:
+    """Why no row claims this slot: an unknown opcode, or a pinned off/imm out of its set."""
     rows = BY_OPCODE.get(insn.opcode)
     if not rows:
         return f"unknown opcode 0x{insn.opcode:02x}"
-    pinned = [(r.mnemonic, r.off, r.imm) for r in rows]
-    if all(r.off is not None for r in rows) and insn.off not in {r.off for r in rows}:
+    fitting = [r for r in rows if r.off is None or r.off == insn.off]
+    if not fitting:
         allowed = ", ".join(str(o) for o in sorted({r.off for r in rows}))
         return (f"({insn.opcode:02x}) {rows[0].mnemonic} has invalid off={insn.off} "
                 f"(allowed: {allowed})")
-    if all(r.imm is not None for r in rows):
-        allowed = ", ".join(f"0x{i:x}" for i in sorted({r.imm for r in rows}))
-        return (f"({insn.opcode:02x}) {rows[0].mnemonic} has invalid imm=0x{insn.imm & 0xFFFFFFFF:x} "
-                f"(allowed: {allowed})")
-    return f"({insn.opcode:02x}) no valid instruction has off={insn.off}, imm={insn.imm}: {pinned}"
+    # Every row that accepts this off pins imm (else it would have matched).
+    names = "/".join(dict.fromkeys(r.mnemonic for r in fitting))
+    if len(fitting) > 3:
+        names = fitting[0].kind.value  # e.g. "atomic": the list of mnemonics would drown the point
+    allowed = ", ".join(f"0x{i:x}" for i in sorted({r.imm for r in fitting}))
+    return (f"({insn.opcode:02x}) {names} has invalid imm=0x{insn.imm & 0xFFFFFFFF:x} "
+            f"(allowed: {allowed})")
 
 
 def decode_one(data: bytes, pc: int) -> Instruction:
@@ -140,6 +143,11 @@ def decode_one(data: bytes, pc: int) -> Instruction:
     if second.opcode or second.dst or second.src or second.off:
         raise DecodeError(pc + 1, "invalid second slot of ld_imm64: opcode, registers and "
                                   "offset must be 0")
+    if insn.src in (Pseudo.MAP_FD, Pseudo.MAP_IDX) and second.imm:
+        # The kernel's resolve_pseudo_ldimm64 refuses these before verification.
+        raise DecodeError(pc, f"(18) unrecognized bpf_ld_imm64 insn: src_reg={insn.src} "
+                              f"({Pseudo(insn.src).name.lower()}) needs imm=0 in the second slot, "
+                              f"not {second.imm}")
     return Instruction(spec, insn.dst, insn.src, insn.off, insn.imm, second.imm)
 
 

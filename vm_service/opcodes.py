@@ -17,8 +17,12 @@ Opcode byte layout::
     For END (byte swap) s selects the target order: 0 = to little, 1 = to big.
 
 A row may also pin the ``off`` or ``imm`` field: signed division is ``div`` with
-off=1, sign-extending moves are ``mov`` with off=8/16/32, and the atomic operation
-and byte-swap width live in ``imm``.
+off=1, sign-extending moves are ``mov`` with off=8/16/32, arena address-space casts
+are ``mov`` with off=1, and the atomic operation and byte-swap width live in ``imm``.
+
+Rows the uBPF/bpf_conformance dialect has no mnemonic for (load-acquire,
+store-release, may_goto, address-space casts) get one of ours, in its style:
+``ldacq{b,h,w,dw}``, ``strel{b,h,w,dw}``, ``may_goto``, ``cast_kern``/``cast_user``.
 """
 
 from __future__ import annotations
@@ -75,6 +79,7 @@ class JmpOp(enum.IntEnum):
     JLE = 0xB0   # <= unsigned
     JSLT = 0xC0  # < signed
     JSLE = 0xD0  # <= signed
+    JCOND = 0xE0  # may_goto (src=0): goto once the loop budget is spent
 
 
 class Mode(enum.IntEnum):
@@ -106,6 +111,8 @@ class AtomicOp(enum.IntEnum):
     XOR = 0xA0
     XCHG = 0xE0 | 0x01     # always fetches
     CMPXCHG = 0xF0 | 0x01  # always fetches; compares with r0
+    LOAD_ACQ = 0x100       # dst = load_acquire(src + off), every size (Linux 6.15)
+    STORE_REL = 0x110      # store_release(dst + off, src), every size (Linux 6.15)
 
 
 ATOMIC_FETCH = 0x01
@@ -228,6 +235,13 @@ def _alu_rows() -> list[OpSpec]:
                                        doc=f"{width}-bit {ALU_DOCS[signed]} (off=1)"))
         rows.append(OpSpec(f"neg{suffix}", cls | AluOp.NEG, Kind.ALU, "neg", width, Source.K,
                            off=0, imm=0, zero=frozenset({"src"}), doc=f"{width}-bit dst = -dst"))
+        if width == 64:
+            # imm = dst_as << 16 | src_as; the kernel accepts only these two casts.
+            for mnemonic, imm, what in (("cast_kern", 1, "arena (as 1) to kernel (as 0)"),
+                                        ("cast_user", 1 << 16, "kernel (as 0) to arena (as 1)")):
+                rows.append(OpSpec(mnemonic, cls | AluOp.MOV | Source.X, Kind.ALU,
+                                   "addr_space_cast", width, Source.X, off=1, imm=imm,
+                                   doc=f"dst = src cast from {what} address space (off=1)"))
         for bits in ((8, 16, 32) if width == 64 else (8, 16)):
             rows.append(OpSpec(f"movsx{bits}{width}", cls | AluOp.MOV | Source.X, Kind.ALU,
                                "movsx", width, Source.X, off=bits, zero=frozenset({"imm"}),
@@ -255,6 +269,9 @@ def _jump_rows() -> list[OpSpec]:
                zero=frozenset({"dst"}), doc="call helper imm (src=0), function pc+imm+1 (src=1), kfunc (src=2)"),
         OpSpec("exit", Class.JMP | JmpOp.EXIT, Kind.EXIT, "exit", 64, Source.K, off=0, imm=0,
                zero=frozenset({"dst", "src"}), doc="return r0 to the caller"),
+        OpSpec("may_goto", Class.JMP | JmpOp.JCOND, Kind.JUMP, "may_goto", 64, Source.K, imm=0,
+               zero=frozenset({"dst", "src"}),
+               doc="fall through while the loop budget lasts, then goto pc + off + 1"),
     ]
     for cls, width, suffix in ((Class.JMP, 64, ""), (Class.JMP32, 32, "32")):
         for name, op in (("jeq", JmpOp.JEQ), ("jgt", JmpOp.JGT), ("jge", JmpOp.JGE),
@@ -310,6 +327,15 @@ def _memory_rows() -> list[OpSpec]:
         rows.append(OpSpec(f"lock cmpxchg{suffix}", code, Kind.ATOMIC, "cmpxchg", width, Source.X,
                            imm=AtomicOp.CMPXCHG,
                            doc=f"r0 = cmpxchg((u{width * 8} *)(dst + off), r0, src)"))
+    for size, nbytes in SIZE_BYTES.items():
+        sfx = MEM_SUFFIX[nbytes]
+        code = Class.STX | Mode.ATOMIC | size
+        rows.append(OpSpec(f"ldacq{sfx}", code, Kind.ATOMIC, "load_acquire", nbytes, Source.X,
+                           imm=AtomicOp.LOAD_ACQ,
+                           doc=f"dst = load_acquire((u{nbytes * 8} *)(src + off)), zero-extended"))
+        rows.append(OpSpec(f"strel{sfx}", code, Kind.ATOMIC, "store_release", nbytes, Source.X,
+                           imm=AtomicOp.STORE_REL,
+                           doc=f"store_release((u{nbytes * 8} *)(dst + off), src)"))
     return rows
 
 

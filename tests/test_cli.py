@@ -104,3 +104,43 @@ def test_conformance_plugin_answers_every_vector(vector, monkeypatch, capsys):
         assert code != 0 and out.err
     else:
         assert code == 0 and int(out.out, 16) == vector["expected_r0"]
+
+
+SUM_PROGRAM = """\
+# sum 1..10, in both syntaxes
+    r0 = 0
+    mov %r1, 1
+loop:
+    r0 += r1
+    add %r1, 1
+    if r1 <= 10 goto loop
+    exit
+"""
+
+
+def test_asm_then_run_then_disasm(program_file, tmp_path, capsys):
+    source = program_file("sum.s", SUM_PROGRAM)
+    out = str(tmp_path / "sum.bin")
+    assert cli.main(["asm", source, "-o", out]) == 0
+    assert cli.main(["run", out, "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["r0"] == 55
+    assert cli.main(["disasm", out, "--syntax", "kernel"]) == 0
+    assert capsys.readouterr().out.splitlines()[4] == "4: (b5) if r1 <= 0xa goto pc-3"
+
+
+def test_asm_json_gives_the_bytecode(program_file, capsys):
+    assert cli.main(["asm", program_file("r.s", "r0 = 42\nexit\n"), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out) == {"program_hex": RETURN_42, "slots": 2}
+
+
+@pytest.mark.parametrize("syntax, first", [("kernel", "0: (b7) r0 = 42"), ("llvm", "r0 = 0x2a"),
+                                           ("ubpf", "mov %r0, 42")])
+def test_disasm_json_in_each_syntax(program_file, capsys, syntax, first):
+    assert cli.main(["disasm", program_file("p.hex", RETURN_42), "--syntax", syntax, "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["lines"][0] == first and report["slots"] == 2
+
+
+def test_assembly_errors_name_line_and_column_and_exit_with_2(program_file, capsys):
+    assert cli.main(["asm", program_file("bad.s", "r0 = 1\nr0 += r11\nexit\n")]) == 2
+    assert "line 2" in capsys.readouterr().err

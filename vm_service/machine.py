@@ -27,6 +27,10 @@ MAX_LOOPS = 8 * 1024 * 1024  # BPF_MAX_LOOPS: may_goto's budget per function inv
 CALLEE_SAVED = (6, 7, 8, 9)
 CALLER_CLOBBERED = (1, 2, 3, 4, 5)
 FP = 10
+# Classic BPF's negative LD_ABS/LD_IND offsets: from SKF_NET_OFF up to 0 they count
+# from the network header, from SKF_LL_OFF up to SKF_NET_OFF from the link-layer header.
+SKF_NET_OFF = -0x100000
+SKF_LL_OFF = -0x200000
 
 # A helper receives the machine and r1-r5 and returns r0 (it may raise MachineFault).
 Helper = Callable[["Machine", int, int, int, int, int], int]
@@ -264,12 +268,19 @@ class Machine:
         return pc + 2
 
     def _legacy(self, insn: Instruction, pc: int) -> Event | None:
-        """LD_ABS/LD_IND: big-endian packet load into r0; out of bounds exits with 0."""
+        """LD_ABS/LD_IND: big-endian packet load into r0; out of bounds exits with 0.
+
+        The packet starts at the network header, as a socket filter's skb does, so
+        an offset SKF_NET_OFF + k reads byte k. The packet has no link-layer header
+        before it: offsets from SKF_LL_OFF (and any other negative one) are out of bounds.
+        """
         size = insn.spec.width
         offset = insn.imm
         if insn.spec.op == "ldind":
             offset = (self.regs[insn.src] + insn.imm) & MASK[32]
             offset = offset - (1 << 32) if offset >> 31 else offset
+        if SKF_NET_OFF <= offset < 0:
+            offset -= SKF_NET_OFF
         self._clobber(CALLER_CLOBBERED)
         packet = self.packet
         if packet is None or offset < 0 or offset + size > len(packet.data):

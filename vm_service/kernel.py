@@ -1,0 +1,474 @@
+"""The live kernel as an oracle: a small ctypes wrapper over the bpf(2) syscall.
+
+Only what differential testing needs: load a program (capturing the verifier
+log), run it with ``BPF_PROG_TEST_RUN``, and create, read and write maps. No
+dependencies beyond the standard library, and nothing here is used by the
+engine itself: the kernel is the reference the engine is checked against.
+
+Each command fills the member of the kernel's ``union bpf_attr`` that it uses
+(see ``include/uapi/linux/bpf.h``) and passes that member's size; the kernel
+treats missing trailing fields as zero. ctypes gives every ``c_uint64`` its
+natural 8-byte alignment, which is what ``__aligned_u64`` asks for.
+
+Errors are ``KernelError(errno, message, log)``. A verifier rejection is not an
+error: ``prog_load`` returns a ``LoadResult`` whose ``fd`` is None, with the
+errno and the verifier's log, because a rejection is an answer the oracle gives.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import enum
+import errno as errno_codes
+import functools
+import os
+import platform
+from dataclasses import dataclass
+
+# __NR_bpf per machine (platform.machine()). Architectures on the generic
+# syscall table (arm64, riscv64, loongarch64) share 280.
+SYSCALL_NUMBERS = {
+    "x86_64": 321,
+    "amd64": 321,
+    "aarch64": 280,
+    "arm64": 280,
+    "riscv64": 280,
+    "loongarch64": 280,
+}
+
+OBJ_NAME_LEN = 16        # BPF_OBJ_NAME_LEN
+ETH_HLEN = 14            # skb-based programs need at least an Ethernet header of data
+LOG_SIZE_START = 1 << 16
+LOG_SIZE_MAX = 1 << 28   # the kernel refuses log_size above UINT_MAX >> 2 (1 GiB)
+
+
+class Cmd(enum.IntEnum):
+    """``enum bpf_cmd``: the first argument of bpf(2)."""
+
+    MAP_CREATE = 0
+    MAP_LOOKUP_ELEM = 1
+    MAP_UPDATE_ELEM = 2
+    MAP_DELETE_ELEM = 3
+    MAP_GET_NEXT_KEY = 4
+    PROG_LOAD = 5
+    PROG_TEST_RUN = 10
+    OBJ_GET_INFO_BY_FD = 15
+
+
+class ProgType(enum.IntEnum):
+    """``enum bpf_prog_type`` (the ones test_run supports without attaching)."""
+
+    SOCKET_FILTER = 1
+    SCHED_CLS = 3
+    SCHED_ACT = 4
+    XDP = 6
+    CGROUP_SKB = 8
+    LWT_IN = 10
+    RAW_TRACEPOINT = 17
+    FLOW_DISSECTOR = 22
+    SYSCALL = 31
+
+
+class MapType(enum.IntEnum):
+    """``enum bpf_map_type`` (the common ones)."""
+
+    HASH = 1
+    ARRAY = 2
+    PROG_ARRAY = 3
+    PERF_EVENT_ARRAY = 4
+    PERCPU_HASH = 5
+    PERCPU_ARRAY = 6
+    LRU_HASH = 9
+    LRU_PERCPU_HASH = 10
+    RINGBUF = 27
+
+
+PERCPU_MAP_TYPES = frozenset({MapType.PERCPU_HASH, MapType.PERCPU_ARRAY, MapType.LRU_PERCPU_HASH})
+
+
+class UpdateFlag(enum.IntEnum):
+    """``flags`` of BPF_MAP_UPDATE_ELEM."""
+
+    ANY = 0       # create or update
+    NOEXIST = 1   # create only
+    EXIST = 2     # update only
+
+
+class LogLevel(enum.IntEnum):
+    """``log_level`` of BPF_PROG_LOAD."""
+
+    NONE = 0
+    BRANCHES = 1   # states at branch points, then the summary
+    EVERY_INSN = 2  # the register state after every instruction
+    STATS = 4      # verification statistics
+
+
+# -- union bpf_attr members ----------------------------------------------------
+
+class MapCreateAttr(ctypes.Structure):
+    _fields_ = [
+        ("map_type", ctypes.c_uint32),
+        ("key_size", ctypes.c_uint32),
+        ("value_size", ctypes.c_uint32),
+        ("max_entries", ctypes.c_uint32),
+        ("map_flags", ctypes.c_uint32),
+        ("inner_map_fd", ctypes.c_uint32),
+        ("numa_node", ctypes.c_uint32),
+        ("map_name", ctypes.c_char * OBJ_NAME_LEN),
+        ("map_ifindex", ctypes.c_uint32),
+        ("btf_fd", ctypes.c_uint32),
+        ("btf_key_type_id", ctypes.c_uint32),
+        ("btf_value_type_id", ctypes.c_uint32),
+        ("btf_vmlinux_value_type_id", ctypes.c_uint32),
+        ("map_extra", ctypes.c_uint64),
+    ]
+
+
+class MapElemAttr(ctypes.Structure):
+    _fields_ = [
+        ("map_fd", ctypes.c_uint32),
+        ("key", ctypes.c_uint64),     # user pointer
+        ("value", ctypes.c_uint64),   # user pointer (next_key for GET_NEXT_KEY)
+        ("flags", ctypes.c_uint64),
+    ]
+
+
+class ProgLoadAttr(ctypes.Structure):
+    _fields_ = [
+        ("prog_type", ctypes.c_uint32),
+        ("insn_cnt", ctypes.c_uint32),
+        ("insns", ctypes.c_uint64),
+        ("license", ctypes.c_uint64),
+        ("log_level", ctypes.c_uint32),
+        ("log_size", ctypes.c_uint32),
+        ("log_buf", ctypes.c_uint64),
+        ("kern_version", ctypes.c_uint32),
+        ("prog_flags", ctypes.c_uint32),
+        ("prog_name", ctypes.c_char * OBJ_NAME_LEN),
+        ("prog_ifindex", ctypes.c_uint32),
+        ("expected_attach_type", ctypes.c_uint32),
+        ("prog_btf_fd", ctypes.c_uint32),
+        ("func_info_rec_size", ctypes.c_uint32),
+        ("func_info", ctypes.c_uint64),
+        ("func_info_cnt", ctypes.c_uint32),
+        ("line_info_rec_size", ctypes.c_uint32),
+        ("line_info", ctypes.c_uint64),
+        ("line_info_cnt", ctypes.c_uint32),
+        ("attach_btf_id", ctypes.c_uint32),
+        ("attach_prog_fd", ctypes.c_uint32),
+        ("core_relo_cnt", ctypes.c_uint32),
+        ("fd_array", ctypes.c_uint64),
+        ("core_relos", ctypes.c_uint64),
+        ("core_relo_rec_size", ctypes.c_uint32),
+        ("log_true_size", ctypes.c_uint32),  # output (6.4+): the log size the kernel needed
+    ]
+
+
+class TestRunAttr(ctypes.Structure):
+    _fields_ = [
+        ("prog_fd", ctypes.c_uint32),
+        ("retval", ctypes.c_uint32),          # output: the low 32 bits of r0
+        ("data_size_in", ctypes.c_uint32),
+        ("data_size_out", ctypes.c_uint32),   # in: buffer size; out: bytes written
+        ("data_in", ctypes.c_uint64),
+        ("data_out", ctypes.c_uint64),
+        ("repeat", ctypes.c_uint32),
+        ("duration", ctypes.c_uint32),        # output: mean ns per run
+        ("ctx_size_in", ctypes.c_uint32),
+        ("ctx_size_out", ctypes.c_uint32),
+        ("ctx_in", ctypes.c_uint64),
+        ("ctx_out", ctypes.c_uint64),
+        ("flags", ctypes.c_uint32),
+        ("cpu", ctypes.c_uint32),
+        ("batch_size", ctypes.c_uint32),
+    ]
+
+    __test__ = False  # not a pytest test class, despite the name
+
+
+class InfoAttr(ctypes.Structure):
+    _fields_ = [
+        ("bpf_fd", ctypes.c_uint32),
+        ("info_len", ctypes.c_uint32),
+        ("info", ctypes.c_uint64),
+    ]
+
+
+class MapInfoStruct(ctypes.Structure):
+    """The head of ``struct bpf_map_info``; the kernel fills at most info_len bytes."""
+
+    _fields_ = [
+        ("type", ctypes.c_uint32),
+        ("id", ctypes.c_uint32),
+        ("key_size", ctypes.c_uint32),
+        ("value_size", ctypes.c_uint32),
+        ("max_entries", ctypes.c_uint32),
+        ("map_flags", ctypes.c_uint32),
+        ("name", ctypes.c_char * OBJ_NAME_LEN),
+    ]
+
+
+# -- results and errors ----------------------------------------------------------
+
+class KernelError(OSError):
+    """A bpf(2) command failed. ``log`` is the verifier's log when there is one."""
+
+    def __init__(self, errno: int, message: str, log: str = ""):
+        super().__init__(errno, message)
+        self.message = message
+        self.log = log
+
+    def __str__(self) -> str:
+        name = errno_codes.errorcode.get(self.errno, str(self.errno))
+        return f"{self.message}: {name} ({os.strerror(self.errno)})"
+
+
+@dataclass(frozen=True)
+class LoadResult:
+    """What BPF_PROG_LOAD answered: an fd if the verifier accepted the program."""
+
+    fd: int | None
+    errno: int
+    log: str
+
+    @property
+    def ok(self) -> bool:
+        return self.fd is not None
+
+    def check(self) -> int:
+        """The fd; a rejection raises KernelError carrying the verifier's log."""
+        if self.fd is None:
+            raise KernelError(self.errno, "bpf(PROG_LOAD): the verifier refused the program",
+                              self.log)
+        return self.fd
+
+    def close(self) -> None:
+        if self.fd is not None:
+            os.close(self.fd)
+
+    def __enter__(self) -> "LoadResult":
+        return self
+
+    def __exit__(self, *_exc) -> None:
+        self.close()
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """What BPF_PROG_TEST_RUN answered. ``retval`` is only the low 32 bits of r0."""
+
+    retval: int
+    data_out: bytes
+    duration: int
+
+
+@dataclass(frozen=True)
+class MapInfo:
+    type: int
+    id: int
+    key_size: int
+    value_size: int
+    max_entries: int
+    flags: int
+    name: str
+
+
+# -- the syscall ---------------------------------------------------------------
+
+@functools.cache
+def _libc() -> ctypes.CDLL:
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.syscall.restype = ctypes.c_long
+    return libc
+
+
+def syscall_number() -> int | None:
+    """__NR_bpf for this machine, or None if unknown (or not Linux)."""
+    if platform.system() != "Linux":
+        return None
+    return SYSCALL_NUMBERS.get(platform.machine().lower())
+
+
+def bpf(cmd: Cmd, attr: ctypes.Structure) -> int:
+    """Issue one bpf(2) command; returns its non-negative result or raises KernelError."""
+    number = syscall_number()
+    if number is None:
+        raise KernelError(errno_codes.ENOSYS,
+                          f"no bpf() syscall number known for {platform.system()} "
+                          f"{platform.machine()}")
+    result = _libc().syscall(ctypes.c_long(number), ctypes.c_int(cmd), ctypes.byref(attr),
+                             ctypes.c_uint(ctypes.sizeof(attr)))
+    if result < 0:
+        code = ctypes.get_errno()
+        raise KernelError(code, f"bpf({Cmd(cmd).name})")
+    return result
+
+
+def _address(buffer) -> int:
+    return ctypes.addressof(buffer) if buffer is not None else 0
+
+
+def close(fd: int) -> None:
+    os.close(fd)
+
+
+# -- programs --------------------------------------------------------------------
+
+def prog_load(code: bytes, prog_type: ProgType = ProgType.SOCKET_FILTER, license: str = "GPL",
+              log_level: int = LogLevel.BRANCHES, *, prog_flags: int = 0,
+              expected_attach_type: int = 0, name: str = "") -> LoadResult:
+    """Load bytecode; returns the fd, or None with the errno and the verifier's log.
+
+    With a log level the log is always captured; when it does not fit, the
+    kernel answers ENOSPC (and since 6.4 says how much it needed), so the load
+    is retried with a larger buffer.
+    """
+    if len(code) % 8:
+        raise ValueError(f"bytecode is {len(code)} bytes, not a multiple of 8")
+    insns = ctypes.create_string_buffer(bytes(code), len(code) or 1)
+    license_buf = ctypes.create_string_buffer(license.encode())
+    log_size = LOG_SIZE_START if log_level else 0
+    while True:
+        log_buf = ctypes.create_string_buffer(log_size) if log_size else None
+        attr = ProgLoadAttr(prog_type=prog_type, insn_cnt=len(code) // 8,
+                            insns=_address(insns), license=_address(license_buf),
+                            log_level=log_level, log_size=log_size, log_buf=_address(log_buf),
+                            prog_flags=prog_flags, prog_name=name.encode()[:OBJ_NAME_LEN - 1],
+                            expected_attach_type=expected_attach_type)
+        try:
+            fd = bpf(Cmd.PROG_LOAD, attr)
+        except KernelError as error:
+            grow = error.errno == errno_codes.ENOSPC and log_buf is not None
+            if grow and log_size < LOG_SIZE_MAX:
+                log_size = min(LOG_SIZE_MAX, max(log_size * 2, attr.log_true_size))
+                continue
+            return LoadResult(None, error.errno, _text(log_buf))
+        return LoadResult(fd, 0, _text(log_buf))
+
+
+def _text(buffer) -> str:
+    return buffer.value.decode("utf-8", "replace") if buffer is not None else ""
+
+
+def test_run(fd: int, data: bytes, repeat: int = 1, *, ctx: bytes | None = None,
+             data_out_size: int | None = None) -> RunResult:
+    """Run a loaded program once (or ``repeat`` times) on ``data``.
+
+    skb-based program types need at least ETH_HLEN (14) bytes of data.
+    """
+    data_in = ctypes.create_string_buffer(bytes(data), len(data) or 1)
+    out_size = len(data) + 256 if data_out_size is None else data_out_size
+    data_out = ctypes.create_string_buffer(out_size or 1)
+    ctx_in = ctypes.create_string_buffer(bytes(ctx), len(ctx) or 1) if ctx is not None else None
+    attr = TestRunAttr(prog_fd=fd, data_size_in=len(data), data_size_out=out_size,
+                       data_in=_address(data_in), data_out=_address(data_out), repeat=repeat,
+                       ctx_size_in=len(ctx) if ctx is not None else 0, ctx_in=_address(ctx_in))
+    bpf(Cmd.PROG_TEST_RUN, attr)
+    return RunResult(attr.retval, data_out.raw[:min(attr.data_size_out, out_size)], attr.duration)
+
+
+test_run.__test__ = False  # not a pytest test function, despite the name
+
+
+# -- maps ------------------------------------------------------------------------
+
+def map_create(map_type: MapType, key_size: int, value_size: int, max_entries: int,
+               flags: int = 0, name: str = "") -> int:
+    """Create a map; returns its fd."""
+    attr = MapCreateAttr(map_type=map_type, key_size=key_size, value_size=value_size,
+                         max_entries=max_entries, map_flags=flags,
+                         map_name=name.encode()[:OBJ_NAME_LEN - 1])
+    return bpf(Cmd.MAP_CREATE, attr)
+
+
+def map_info(fd: int) -> MapInfo:
+    info = MapInfoStruct()
+    attr = InfoAttr(bpf_fd=fd, info_len=ctypes.sizeof(info), info=ctypes.addressof(info))
+    bpf(Cmd.OBJ_GET_INFO_BY_FD, attr)
+    return MapInfo(info.type, info.id, info.key_size, info.value_size, info.max_entries,
+                   info.map_flags, info.name.decode("utf-8", "replace"))
+
+
+def possible_cpus() -> int:
+    """How many CPUs per-CPU map values hold a slot for (/sys/devices/system/cpu/possible)."""
+    with open("/sys/devices/system/cpu/possible") as f:
+        text = f.read().strip()
+    count = 0
+    for part in text.split(","):
+        low, _, high = part.partition("-")
+        count += int(high or low) - int(low) + 1
+    return count
+
+
+def _lookup_size(fd: int) -> int:
+    info = map_info(fd)
+    if info.type in PERCPU_MAP_TYPES:
+        return ((info.value_size + 7) // 8 * 8) * possible_cpus()
+    return info.value_size
+
+
+def map_lookup(fd: int, key: bytes, value_size: int | None = None) -> bytes | None:
+    """The value stored under ``key``, or None if there is none.
+
+    ``value_size`` defaults to the map's (for per-CPU maps: one 8-byte-aligned
+    slot per possible CPU, as the kernel copies them).
+    """
+    size = _lookup_size(fd) if value_size is None else value_size
+    key_buf = ctypes.create_string_buffer(bytes(key), len(key) or 1)
+    value_buf = ctypes.create_string_buffer(size or 1)
+    attr = MapElemAttr(map_fd=fd, key=_address(key_buf), value=_address(value_buf))
+    try:
+        bpf(Cmd.MAP_LOOKUP_ELEM, attr)
+    except KernelError as error:
+        if error.errno == errno_codes.ENOENT:
+            return None
+        raise
+    return value_buf.raw[:size]
+
+
+def map_update(fd: int, key: bytes, value: bytes, flags: int = UpdateFlag.ANY) -> None:
+    key_buf = ctypes.create_string_buffer(bytes(key), len(key) or 1)
+    value_buf = ctypes.create_string_buffer(bytes(value), len(value) or 1)
+    bpf(Cmd.MAP_UPDATE_ELEM, MapElemAttr(map_fd=fd, key=_address(key_buf),
+                                         value=_address(value_buf), flags=flags))
+
+
+def map_delete(fd: int, key: bytes) -> None:
+    key_buf = ctypes.create_string_buffer(bytes(key), len(key) or 1)
+    bpf(Cmd.MAP_DELETE_ELEM, MapElemAttr(map_fd=fd, key=_address(key_buf)))
+
+
+# -- can we use it? ----------------------------------------------------------------
+
+# r0 = 0; exit
+_TRIVIAL = bytes.fromhex("b700000000000000" "9500000000000000")
+
+
+@functools.cache
+def available() -> tuple[bool, str]:
+    """Can this process load and test-run a trivial program? If not, say why."""
+    if syscall_number() is None:
+        return False, (f"no bpf() syscall on {platform.system()} {platform.machine()} "
+                       f"(known: Linux on {', '.join(sorted(set(SYSCALL_NUMBERS)))})")
+    release = platform.release()
+    try:
+        loaded = prog_load(_TRIVIAL, ProgType.SOCKET_FILTER, log_level=LogLevel.BRANCHES)
+    except KernelError as error:
+        return False, f"bpf(BPF_PROG_LOAD) failed on Linux {release}: {error}"
+    if not loaded.ok:
+        hint = ""
+        if loaded.errno in (errno_codes.EPERM, errno_codes.EACCES):
+            hint = ("; needs root or CAP_BPF, and may be blocked by a seccomp filter "
+                    "(containers) or kernel.unprivileged_bpf_disabled")
+        name = errno_codes.errorcode.get(loaded.errno, str(loaded.errno))
+        return False, (f"bpf(BPF_PROG_LOAD) of a trivial socket filter failed on Linux "
+                       f"{release}: {name} ({os.strerror(loaded.errno)}){hint}"
+                       + (f"; verifier log: {loaded.log.strip()}" if loaded.log.strip() else ""))
+    with loaded:
+        try:
+            run = test_run(loaded.fd, bytes(ETH_HLEN))
+        except KernelError as error:
+            return False, f"bpf(BPF_PROG_TEST_RUN) failed on Linux {release}: {error}"
+    if run.retval != 0:
+        return False, f"a trivial program returned {run.retval}, not 0, on Linux {release}"
+    return True, f"bpf() loads and test-runs socket filters on Linux {release}"

@@ -11,6 +11,7 @@ Counting follows the kernel: ``pc`` is a slot index (ld_imm64 is two slots) and
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass, field
 from typing import Callable, Iterable, Mapping
 
@@ -31,6 +32,19 @@ FP = 10
 # from the network header, from SKF_LL_OFF up to SKF_NET_OFF from the link-layer header.
 SKF_NET_OFF = -0x100000
 SKF_LL_OFF = -0x200000
+
+MAX_TAIL_CALLS = 33         # MAX_TAIL_CALL_CNT: the 34th tail call falls through
+BPF_LOOP_MAX = 1 << 23      # bpf_loop refuses more iterations with -E2BIG
+HELPER_TAIL_CALL = 12       # bpf_tail_call: replaces the running program
+HELPER_LOOP = 181           # bpf_loop: calls a bpf function repeatedly
+E2BIG, EINVAL = 7, 22
+
+# Where bpf functions and map handles live in the address space: a function
+# pointer (ld_imm64 src=4) is CODE_BASE + 8 * pc, a map handle (src=1) MAP_BASE +
+# MAP_STRIDE * index. Neither is readable memory, as in the kernel.
+CODE_BASE = 0xFFFF_FFFF_A000_0000
+MAP_BASE = 0xFFFF_8890_0000_0000
+MAP_STRIDE = 0x1000
 
 # A helper receives the machine and r1-r5 and returns r0 (it may raise MachineFault).
 Helper = Callable[["Machine", int, int, int, int, int], int]
@@ -70,13 +84,24 @@ class Event:
 
 
 @dataclass
+class LoopState:
+    """A bpf_loop in progress: the callback runs once per index until it returns non-zero."""
+
+    index: int
+    count: int
+    callback_pc: int
+    ctx: int
+
+
+@dataclass
 class Frame:
-    """A caller's saved state during a bpf-to-bpf call."""
+    """A caller's saved state during a bpf-to-bpf call (or a bpf_loop callback)."""
 
     return_pc: int
     saved: dict[int, tuple[int, bool]]   # r6-r9 and r10: (value, written)
     stack: Region
     loops_left: int
+    loop: LoopState | None = None
 
 
 @dataclass
@@ -88,6 +113,8 @@ class Machine:
     limit: int = DEFAULT_LIMIT
     packet: Region | None = None  # what legacy LD_ABS/LD_IND read
     resolve_pseudo: Callable[["Machine", Instruction], int] | None = None
+    maps: list = field(default_factory=list)          # BpfMap objects, by ld_imm64 index
+    helper_name: Callable[[int], str | None] = lambda helper_id: None
 
     regs: list[int] = field(default_factory=lambda: [0] * 11)
     written: list[bool] = field(default_factory=lambda: [False] * 11)
@@ -96,6 +123,12 @@ class Machine:
     frames: list[Frame] = field(default_factory=list)
     result: Event | None = None
     loops_left: int = MAX_LOOPS   # the current function's may_goto budget
+    tail_calls: int = 0
+    output: list[dict] = field(default_factory=list)  # trace_printk lines, ring-buffer records...
+
+    # Everything a snapshot must hold to put the machine back exactly.
+    STATE = ("program", "regs", "written", "pc", "instructions", "frames", "result",
+             "loops_left", "tail_calls", "output", "stack", "memory", "maps", "packet", "env")
 
     def __post_init__(self) -> None:
         self.stack = self.memory.add("stack", RegionKind.STACK, bytes(STACK_SIZE), track_writes=True)
@@ -259,13 +292,55 @@ class Machine:
     def _lddw(self, insn: Instruction, pc: int) -> int:
         if insn.src == Pseudo.NONE:
             value = insn.imm64
+        elif insn.src == Pseudo.FUNC:
+            value = CODE_BASE + 8 * (pc + 1 + insn.imm)
         elif self.resolve_pseudo is not None:
             value = self.resolve_pseudo(self, insn)
+        elif insn.src in (Pseudo.MAP_FD, Pseudo.MAP_IDX):
+            value = self.map_address(self._map_index(insn.imm))
+        elif insn.src in (Pseudo.MAP_VALUE, Pseudo.MAP_IDX_VALUE):
+            value = self._map_value_address(self._map_index(insn.imm), insn.next_imm)
         else:
             raise MachineFault(f"ld_imm64 with src_reg {insn.src} ({Pseudo(insn.src).name}) "
                                f"needs a loaded object to resolve it; raw bytecode has none")
         self._set_dst(insn.dst, value)
         return pc + 2
+
+    # -- maps ------------------------------------------------------------------
+
+    def _map_index(self, index: int) -> int:
+        if not 0 <= index < len(self.maps):
+            raise MachineFault(f"ld_imm64 names map {index}, but the program has "
+                               f"{len(self.maps)} map(s)")
+        return index
+
+    @staticmethod
+    def map_address(index: int) -> int:
+        return MAP_BASE + MAP_STRIDE * index
+
+    def map_at(self, addr: int):
+        """The map whose handle is ``addr`` (a helper's map argument); MachineFault if none."""
+        index, rest = divmod(addr - MAP_BASE, MAP_STRIDE)
+        if rest or not 0 <= index < len(self.maps):
+            raise MachineFault(f"0x{addr:x} is not a map")
+        return self.maps[index]
+
+    def value_pointer(self, storage: bytearray, name: str, kind: RegionKind = RegionKind.MAP_VALUE,
+                      writable: bool = True) -> int:
+        """The address of a map's live value storage, mapping it on first use."""
+        region = self.memory.region_of(storage)
+        if region is None:
+            region = self.memory.add(name, kind, storage, writable=writable, share=True)
+        return region.base
+
+    def _map_value_address(self, index: int, offset: int) -> int:
+        bpf_map = self.maps[index]
+        storage = bpf_map.lookup(bytes(bpf_map.spec.key_size))
+        if storage is None:
+            raise MachineFault(f"map {index} has no value at key 0 for a direct value pointer")
+        writable = not getattr(bpf_map, "frozen", False)
+        return self.value_pointer(storage, f"{bpf_map.spec.name or f'map{index}'}[0]",
+                                  writable=writable) + offset
 
     def _legacy(self, insn: Instruction, pc: int) -> Event | None:
         """LD_ABS/LD_IND: big-endian packet load into r0; out of bounds exits with 0.
@@ -295,25 +370,75 @@ class Machine:
             return self._call_local(insn, pc)
         if insn.src == CallKind.KFUNC:
             raise MachineFault(f"kernel function calls (kfunc btf_id {insn.imm}) are not supported")
+        if insn.imm == HELPER_LOOP and HELPER_LOOP in self.helpers:
+            return self._bpf_loop(pc)
+        if insn.imm == HELPER_TAIL_CALL and HELPER_TAIL_CALL in self.helpers:
+            return self._tail_call(pc)
         helper = self.helpers.get(insn.imm)
         if helper is None:
-            raise MachineFault(f"invalid func unknown#{insn.imm}")
+            name = self.helper_name(insn.imm)
+            if name is None:
+                raise MachineFault(f"invalid func unknown#{insn.imm}")
+            raise MachineFault(f"program of this type cannot use helper {name}#{insn.imm}")
         result = helper(self, *self.regs[1:6])
         self._set(0, result)
         self._clobber(CALLER_CLOBBERED)
         return None
 
+    def _bpf_loop(self, pc: int) -> int | None:
+        """bpf_loop(nr_loops, callback, ctx, flags): each iteration is a real call, steppable."""
+        count, callback, ctx, flags = self.regs[1] & MASK[32], self.regs[2], self.regs[3], self.regs[4]
+        if flags:
+            return self._helper_result(-EINVAL)
+        if count > BPF_LOOP_MAX:
+            return self._helper_result(-E2BIG)
+        target, rest = divmod(callback - CODE_BASE, 8)
+        if rest or not 0 <= target < len(self.program.at) or self.program.at[target] is None:
+            raise MachineFault(f"bpf_loop callback 0x{callback:x} is not a bpf function")
+        if count == 0:
+            return self._helper_result(0)
+        return self._enter(pc + 1, target, LoopState(0, count, target, ctx))
+
+    def _helper_result(self, value: int) -> None:
+        self._set(0, value)
+        self._clobber(CALLER_CLOBBERED)
+        return None
+
+    def _tail_call(self, pc: int) -> int | None:
+        """bpf_tail_call(ctx, prog_array, index): jump into another program, or fall through."""
+        prog_array, index = self.map_at(self.regs[2]), self.regs[3] & MASK[32]
+        target = prog_array.get(index) if index < prog_array.spec.max_entries else None
+        self._clobber(CALLER_CLOBBERED)
+        if target is None or self.tail_calls >= MAX_TAIL_CALLS:
+            self.written[0] = True  # the kernel leaves r0 an unknown scalar
+            return None
+        self.tail_calls += 1
+        self.program = target
+        self.stack.data[:] = bytes(STACK_SIZE)
+        if self.stack.written is not None:
+            self.stack.written[:] = bytes(STACK_SIZE)
+        self.loops_left = MAX_LOOPS
+        return 0
+
     def _call_local(self, insn: Instruction, pc: int) -> int:
+        return self._enter(pc + 1, pc + 1 + insn.imm)
+
+    def _enter(self, return_pc: int, target: int, loop: LoopState | None = None) -> int:
+        """Push a frame and start a bpf function (a call, or one bpf_loop iteration)."""
         if len(self.frames) + 1 >= MAX_CALL_FRAMES:
             raise MachineFault(f"the call stack of {len(self.frames) + 2} frames is too deep !")
         saved = {reg: (self.regs[reg], self.written[reg]) for reg in CALLEE_SAVED + (FP,)}
-        self.frames.append(Frame(pc + 1, saved, self.stack, self.loops_left))
+        self.frames.append(Frame(return_pc, saved, self.stack, self.loops_left, loop))
         self.loops_left = MAX_LOOPS
         self.stack = self.memory.add(f"stack#{len(self.frames)}", RegionKind.STACK,
                                      bytes(STACK_SIZE), track_writes=True)
         self._set(FP, self.stack.end)
         self._clobber(CALLEE_SAVED)
-        return pc + 1 + insn.imm
+        if loop is not None:
+            self._set(1, loop.index)
+            self._set(2, loop.ctx)
+            self._clobber((3, 4, 5))
+        return target
 
     def _exit(self, insn: Instruction, pc: int) -> int | Event:
         if not self.frames:
@@ -326,7 +451,25 @@ class Machine:
             self.regs[reg] = value
             self.written[reg] = written
         self._clobber(CALLER_CLOBBERED)
+        loop = frame.loop
+        if loop is None:
+            return frame.return_pc
+        loop.index += 1
+        if self.regs[0] == 0 and loop.index < loop.count:  # the kernel stops on any non-zero
+            return self._enter(frame.return_pc, loop.callback_pc, loop)
+        self._set(0, loop.index)
         return frame.return_pc
+
+    # -- snapshots -------------------------------------------------------------
+
+    def snapshot(self) -> dict:
+        """A deep copy of every piece of run state (aliasing kept: map values stay mapped)."""
+        return copy.deepcopy({name: getattr(self, name) for name in self.STATE})
+
+    def restore(self, snapshot: dict) -> None:
+        """Put the machine back to ``snapshot``, which stays usable for later restores."""
+        for name, value in copy.deepcopy(snapshot).items():
+            setattr(self, name, value)
 
     # -- views for tools and the UI -----------------------------------------
 

@@ -25,19 +25,25 @@ class RegionKind(enum.Enum):
     RODATA = "rodata"
 
 
-# Where each kind of region is placed; regions of one kind are spaced apart so
-# that off-by-a-lot accesses never land in a neighbour.
+# Where each kind of region is placed: kinds are 4 GiB apart, and inside a kind
+# regions are page-aligned with an unmapped guard page between neighbours, so
+# an overrun never lands in the next region.
 REGION_BASES = {
     RegionKind.STACK: 0xFFFF_C900_0000_0000,
     RegionKind.CONTEXT: 0xFFFF_8880_0000_0000,
-    RegionKind.INPUT: 0xFFFF_8880_1000_0000,
-    RegionKind.PACKET: 0xFFFF_8880_2000_0000,
-    RegionKind.MAP_VALUE: 0xFFFF_8880_3000_0000,
-    RegionKind.RINGBUF: 0xFFFF_8880_4000_0000,
-    RegionKind.RODATA: 0xFFFF_8880_5000_0000,
+    RegionKind.INPUT: 0xFFFF_8881_0000_0000,
+    RegionKind.PACKET: 0xFFFF_8882_0000_0000,
+    RegionKind.MAP_VALUE: 0xFFFF_8883_0000_0000,
+    RegionKind.RINGBUF: 0xFFFF_8884_0000_0000,
+    RegionKind.RODATA: 0xFFFF_8885_0000_0000,
 }
-REGION_SPACING = 0x10_0000
+PAGE = 4096
 NEAR = 4096  # a fault this close to a region is described relative to it
+
+
+def _footprint(size: int) -> int:
+    """Address space a region of ``size`` bytes takes: whole pages plus a guard page."""
+    return -(-max(size, 1) // PAGE) * PAGE + PAGE
 
 
 class MemoryFault(Exception):
@@ -84,25 +90,48 @@ class Memory:
 
     regions: list[Region] = field(default_factory=list)
     _bases: list[int] = field(default_factory=list)
-    _next_slot: dict[RegionKind, int] = field(default_factory=dict)
+    _next_base: dict[RegionKind, int] = field(default_factory=dict)
+    _by_storage: dict[int, Region] = field(default_factory=dict)  # id(data) -> region
 
     def add(self, name: str, kind: RegionKind, data: bytes | bytearray, *,
-            writable: bool = True, track_writes: bool = False) -> Region:
-        slot = self._next_slot.get(kind, 0)
-        self._next_slot[kind] = slot + 1
-        base = REGION_BASES[kind] + slot * REGION_SPACING
-        region = Region(name, kind, base, bytearray(data), writable,
+            writable: bool = True, track_writes: bool = False, share: bool = False) -> Region:
+        """Map ``data`` at the next free address of its kind.
+
+        With ``share``, the region wraps the given bytearray itself (a map value:
+        the program's stores land in the map), otherwise a copy.
+        """
+        base = self._next_base.get(kind, REGION_BASES[kind])
+        self._next_base[kind] = base + _footprint(len(data))
+        storage = data if share and isinstance(data, bytearray) else bytearray(data)
+        region = Region(name, kind, base, storage, writable,
                         bytearray(len(data)) if track_writes else None)
         index = bisect.bisect(self._bases, base)
         self.regions.insert(index, region)
         self._bases.insert(index, base)
+        self._by_storage[id(storage)] = region
         return region
 
     def remove(self, region: Region) -> None:
+        """Unmap a region; the newest region of a kind gives its addresses back (stack frames)."""
         index = self.regions.index(region)
         del self.regions[index]
         del self._bases[index]
-        self._next_slot[region.kind] -= 1  # frames are pushed and popped in order
+        del self._by_storage[id(region.data)]
+        if self._next_base.get(region.kind) == region.base + _footprint(len(region.data)):
+            self._next_base[region.kind] = region.base
+
+    def region_of(self, storage: bytearray) -> Region | None:
+        """The region wrapping exactly this bytearray, if it is mapped."""
+        return self._by_storage.get(id(storage))
+
+    def __getstate__(self) -> dict:
+        state = self.__dict__.copy()
+        del state["_by_storage"]  # keyed by id(), which a copy does not keep
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        self._by_storage = {id(region.data): region for region in self.regions}
 
     def find(self, addr: int, size: int, access: str) -> tuple[Region, int]:
         """The region holding [addr, addr+size) and the offset into it; else MemoryFault."""
@@ -132,11 +161,34 @@ class Memory:
         return int.from_bytes(region.data[offset:offset + size], "little")
 
     def store(self, addr: int, size: int, value: int) -> None:
+        self.write_bytes(addr, (value & ((1 << (8 * size)) - 1)).to_bytes(size, "little"))
+
+    def read_bytes(self, addr: int, size: int) -> bytes:
+        """``size`` bytes from one region (helpers: probe_read, map keys); MemoryFault if not."""
+        if size == 0:
+            return b""
+        region, offset = self.find(addr, size, "read")
+        return bytes(region.data[offset:offset + size])
+
+    def write_bytes(self, addr: int, data: bytes) -> None:
+        size = len(data)
+        if size == 0:
+            return
         region, offset = self.find(addr, size, "write")
         if not region.writable:
             raise MemoryFault(addr, size, "write", region,
                               f"invalid write of {size} bytes at 0x{addr:x} "
                               f"({region.describe(addr)}): {region.name} is read-only")
-        region.data[offset:offset + size] = (value & ((1 << (8 * size)) - 1)).to_bytes(size, "little")
+        region.data[offset:offset + size] = data
         if region.written is not None:
             region.written[offset:offset + size] = b"\x01" * size
+
+    def read_cstring(self, addr: int, limit: int) -> bytes:
+        """Bytes from addr up to (not including) a NUL, at most ``limit``; faults where unmapped."""
+        region, offset = self.find(addr, 1, "read")
+        end = min(len(region.data), offset + limit)
+        chunk = bytes(region.data[offset:end])
+        cut = chunk.find(0)
+        if cut >= 0 or len(chunk) == limit:
+            return chunk if cut < 0 else chunk[:cut]
+        return chunk + self.read_cstring(region.end, limit - len(chunk))

@@ -43,6 +43,9 @@ class Program:
         program.check()
         return program
 
+    def __deepcopy__(self, memo: dict) -> "Program":
+        return self  # immutable: machine snapshots share it
+
     def __len__(self) -> int:
         return len(self.at)
 

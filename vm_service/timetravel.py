@@ -38,7 +38,7 @@ def _default_forward() -> Forward:
 class Recorder:
     """Drive a Machine forwards and backwards. ``machine`` is stepped in place."""
 
-    def __init__(self, machine: Machine, *, interval: int = 256, max_checkpoints: int = 512,
+    def __init__(self, machine: Machine, *, interval: int = 1024, max_checkpoints: int = 512,
                  forward: Forward | None = None):
         if interval < 1 or max_checkpoints < 2:
             raise ValueError("interval must be >= 1 and max_checkpoints >= 2")

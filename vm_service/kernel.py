@@ -1,9 +1,11 @@
 """The live kernel as an oracle: a small ctypes wrapper over the bpf(2) syscall.
 
 Only what differential testing needs: load a program (capturing the verifier
-log), run it with ``BPF_PROG_TEST_RUN``, and create, read and write maps. No
-dependencies beyond the standard library, and nothing here is used by the
-engine itself: the kernel is the reference the engine is checked against.
+log), run it with ``BPF_PROG_TEST_RUN``, and create, read, write, walk and
+freeze maps (``map_get_next_key``, ``map_lookup_and_delete`` for a queue's
+pop; a ``None`` key is the NULL pointer keyless maps want). No dependencies
+beyond the standard library, and nothing here is used by the engine itself:
+the kernel is the reference the engine is checked against.
 
 Each command fills the member of the kernel's ``union bpf_attr`` that it uses
 (see ``include/uapi/linux/bpf.h``) and passes that member's size; the kernel
@@ -53,6 +55,8 @@ class Cmd(enum.IntEnum):
     PROG_LOAD = 5
     PROG_TEST_RUN = 10
     OBJ_GET_INFO_BY_FD = 15
+    MAP_LOOKUP_AND_DELETE_ELEM = 21
+    MAP_FREEZE = 22
 
 
 class ProgType(enum.IntEnum):
@@ -80,10 +84,39 @@ class MapType(enum.IntEnum):
     PERCPU_ARRAY = 6
     LRU_HASH = 9
     LRU_PERCPU_HASH = 10
+    LPM_TRIE = 11
+    ARRAY_OF_MAPS = 12
+    HASH_OF_MAPS = 13
+    QUEUE = 22
+    STACK = 23
     RINGBUF = 27
 
 
 PERCPU_MAP_TYPES = frozenset({MapType.PERCPU_HASH, MapType.PERCPU_ARRAY, MapType.LRU_PERCPU_HASH})
+
+
+class MapFlag(enum.IntFlag):
+    """``map_flags`` of BPF_MAP_CREATE (the anonymous enum beside ``BPF_F_NO_PREALLOC``)."""
+
+    NO_PREALLOC = 1 << 0
+    NO_COMMON_LRU = 1 << 1
+    NUMA_NODE = 1 << 2
+    RDONLY = 1 << 3
+    WRONLY = 1 << 4
+    STACK_BUILD_ID = 1 << 5
+    ZERO_SEED = 1 << 6
+    RDONLY_PROG = 1 << 7
+    WRONLY_PROG = 1 << 8
+    CLONE = 1 << 9
+    MMAPABLE = 1 << 10
+    PRESERVE_ELEMS = 1 << 11
+    INNER_MAP = 1 << 12
+    LINK = 1 << 13
+    PATH_FD = 1 << 14
+    VTYPE_BTF_OBJ_FD = 1 << 15
+    TOKEN_FD = 1 << 16
+    SEGV_ON_FAULT = 1 << 17
+    NO_USER_CONV = 1 << 18
 
 
 class UpdateFlag(enum.IntEnum):
@@ -92,6 +125,7 @@ class UpdateFlag(enum.IntEnum):
     ANY = 0       # create or update
     NOEXIST = 1   # create only
     EXIST = 2     # update only
+    LOCK = 4      # BPF_F_LOCK: under the value's bpf_spin_lock (needs BTF)
 
 
 class LogLevel(enum.IntEnum):
@@ -370,15 +404,39 @@ def test_run(fd: int, data: bytes, repeat: int = 1, *, ctx: bytes | None = None,
 test_run.__test__ = False  # not a pytest test function, despite the name
 
 
+def run_syscall_prog(fd: int, ctx: bytes) -> int:
+    """Run a BPF_PROG_TYPE_SYSCALL program once on ``ctx``, on this CPU; its retval.
+
+    Such programs take no packet, no repeat count and no output buffers (any of
+    those is EINVAL); they read ``ctx`` and may call map helpers, as programs
+    do, which is how tests reach the program-side map operations.
+    """
+    ctx_in = _buffer(ctx) if ctx else None   # no context: a NULL pointer, or EINVAL
+    attr = TestRunAttr(prog_fd=fd, ctx_size_in=len(ctx), ctx_in=_address(ctx_in))
+    bpf(Cmd.PROG_TEST_RUN, attr)
+    return attr.retval
+
+
 # -- maps ------------------------------------------------------------------------
 
 def map_create(map_type: MapType, key_size: int, value_size: int, max_entries: int,
-               flags: int = 0, name: str = "") -> int:
-    """Create a map; returns its fd."""
+               flags: int = 0, name: str | bytes = "", *, inner_map_fd: int = 0) -> int:
+    """Create a map; returns its fd.
+
+    ``inner_map_fd`` is the template for map-in-map types. A ``str`` name is
+    cut to 15 bytes; ``bytes`` go in as they are (up to 16), so tests can
+    pass names the kernel refuses.
+    """
+    raw = name if isinstance(name, bytes) else name.encode()[:OBJ_NAME_LEN - 1]
     attr = MapCreateAttr(map_type=map_type, key_size=key_size, value_size=value_size,
-                         max_entries=max_entries, map_flags=flags,
-                         map_name=name.encode()[:OBJ_NAME_LEN - 1])
+                         max_entries=max_entries, map_flags=flags, inner_map_fd=inner_map_fd,
+                         map_name=raw[:OBJ_NAME_LEN])
     return bpf(Cmd.MAP_CREATE, attr)
+
+
+def map_freeze(fd: int) -> None:
+    """BPF_MAP_FREEZE: from now on the syscall side may only read the map."""
+    bpf(Cmd.MAP_FREEZE, InfoAttr(bpf_fd=fd))   # its attr is just map_fd, where bpf_fd sits
 
 
 def map_info(fd: int) -> MapInfo:
@@ -400,23 +458,37 @@ def possible_cpus() -> int:
     return count
 
 
-def _lookup_size(fd: int) -> int:
+def _value_size(fd: int) -> int:
+    """Bytes a syscall lookup copies out: per-CPU maps one 8-byte-aligned slot per CPU."""
     info = map_info(fd)
     if info.type in PERCPU_MAP_TYPES:
         return ((info.value_size + 7) // 8 * 8) * possible_cpus()
     return info.value_size
 
 
-def map_lookup(fd: int, key: bytes, value_size: int | None = None) -> bytes | None:
+def _key_size(fd: int) -> int:
+    return map_info(fd).key_size
+
+
+def _buffer(data: bytes | None):
+    """A C copy of ``data``; None stays a NULL pointer (keyless maps, the first key)."""
+    if data is None:
+        return None
+    return ctypes.create_string_buffer(bytes(data), len(data) or 1)
+
+
+def map_lookup(fd: int, key: bytes | None, value_size: int | None = None,
+               flags: int = 0) -> bytes | None:
     """The value stored under ``key``, or None if there is none.
 
     ``value_size`` defaults to the map's (for per-CPU maps: one 8-byte-aligned
-    slot per possible CPU, as the kernel copies them).
+    slot per possible CPU, as the kernel copies them). Queues and stacks take
+    ``key=None`` and answer with a peek.
     """
-    size = _lookup_size(fd) if value_size is None else value_size
-    key_buf = ctypes.create_string_buffer(bytes(key), len(key) or 1)
+    size = _value_size(fd) if value_size is None else value_size
+    key_buf = _buffer(key)
     value_buf = ctypes.create_string_buffer(size or 1)
-    attr = MapElemAttr(map_fd=fd, key=_address(key_buf), value=_address(value_buf))
+    attr = MapElemAttr(map_fd=fd, key=_address(key_buf), value=_address(value_buf), flags=flags)
     try:
         bpf(Cmd.MAP_LOOKUP_ELEM, attr)
     except KernelError as error:
@@ -426,16 +498,59 @@ def map_lookup(fd: int, key: bytes, value_size: int | None = None) -> bytes | No
     return value_buf.raw[:size]
 
 
-def map_update(fd: int, key: bytes, value: bytes, flags: int = UpdateFlag.ANY) -> None:
-    key_buf = ctypes.create_string_buffer(bytes(key), len(key) or 1)
-    value_buf = ctypes.create_string_buffer(bytes(value), len(value) or 1)
+def map_update(fd: int, key: bytes | None, value: bytes, flags: int = UpdateFlag.ANY) -> None:
+    """Create or replace an element; queues and stacks take ``key=None`` and push."""
+    key_buf = _buffer(key)
+    value_buf = _buffer(value)
     bpf(Cmd.MAP_UPDATE_ELEM, MapElemAttr(map_fd=fd, key=_address(key_buf),
                                          value=_address(value_buf), flags=flags))
 
 
-def map_delete(fd: int, key: bytes) -> None:
-    key_buf = ctypes.create_string_buffer(bytes(key), len(key) or 1)
+def map_delete(fd: int, key: bytes | None) -> None:
+    key_buf = _buffer(key)
     bpf(Cmd.MAP_DELETE_ELEM, MapElemAttr(map_fd=fd, key=_address(key_buf)))
+
+
+def map_get_next_key(fd: int, key: bytes | None, key_size: int | None = None) -> bytes | None:
+    """The key after ``key`` in the map's own order (None: the first); None at the end."""
+    size = _key_size(fd) if key_size is None else key_size
+    key_buf = _buffer(key)
+    next_buf = ctypes.create_string_buffer(size or 1)
+    attr = MapElemAttr(map_fd=fd, key=_address(key_buf), value=_address(next_buf))
+    try:
+        bpf(Cmd.MAP_GET_NEXT_KEY, attr)
+    except KernelError as error:
+        if error.errno == errno_codes.ENOENT:
+            return None
+        raise
+    return next_buf.raw[:size]
+
+
+def map_keys(fd: int, key_size: int | None = None) -> list[bytes]:
+    """Every key, walking GET_NEXT_KEY from the start (a bounded walk: no map is that big)."""
+    size = _key_size(fd) if key_size is None else key_size
+    keys: list[bytes] = []
+    key = map_get_next_key(fd, None, size)
+    while key is not None and len(keys) < 1 << 20:
+        keys.append(key)
+        key = map_get_next_key(fd, key, size)
+    return keys
+
+
+def map_lookup_and_delete(fd: int, key: bytes | None, value_size: int | None = None,
+                          flags: int = 0) -> bytes | None:
+    """Take an element out: a queue's or stack's pop (``key=None``), or a hash element's."""
+    size = _value_size(fd) if value_size is None else value_size
+    key_buf = _buffer(key)
+    value_buf = ctypes.create_string_buffer(size or 1)
+    attr = MapElemAttr(map_fd=fd, key=_address(key_buf), value=_address(value_buf), flags=flags)
+    try:
+        bpf(Cmd.MAP_LOOKUP_AND_DELETE_ELEM, attr)
+    except KernelError as error:
+        if error.errno == errno_codes.ENOENT:
+            return None
+        raise
+    return value_buf.raw[:size]
 
 
 # -- can we use it? ----------------------------------------------------------------

@@ -6,7 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from vm_service.errors import VmError
-from vm_service.helpers import ENVIRONMENT_HELPERS
+from vm_service.helpers import helper_name, implementations
 from vm_service.isa import Instruction
 from vm_service.machine import Machine
 from vm_service.opcodes import OPCODES
@@ -21,7 +21,7 @@ def run_untrusted(code: bytes, mem: bytes) -> None:
         program = Program.from_bytes(code)
     except VmError:
         return  # a clean rejection is a correct answer
-    machine = Machine.raw(program, mem, helpers=ENVIRONMENT_HELPERS, limit=LIMIT)
+    machine = Machine.raw(program, mem, helpers=implementations(None), helper_name=helper_name, limit=LIMIT)
     event = machine.run()
     assert event.terminal
     assert machine.instructions <= LIMIT

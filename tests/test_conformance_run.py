@@ -6,7 +6,7 @@ import pytest
 
 from tests.conformance_data import vector_params
 from vm_service.errors import VmError
-from vm_service.helpers import ENVIRONMENT_HELPERS
+from vm_service.helpers import helper_name, implementations
 from vm_service.machine import Machine
 from vm_service.program import Program
 
@@ -54,7 +54,8 @@ UBPF_DECODE_ONLY = {
 
 def run_vector(vector: dict):
     program = Program.from_bytes(bytes.fromhex(vector["program_hex"]))
-    machine = Machine.raw(program, bytes.fromhex(vector["mem_hex"]), helpers=ENVIRONMENT_HELPERS)
+    machine = Machine.raw(program, bytes.fromhex(vector["mem_hex"]), helpers=implementations(None),
+                          helper_name=helper_name)
     return machine.run()
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from vm_service.environment import Environment
-from vm_service.helpers import ENVIRONMENT_HELPERS
+from vm_service.helpers import implementations
 from vm_service.isa import make
 from vm_service.machine import MAX_CALL_FRAMES, Machine
 from vm_service.memory import STACK_SIZE, RegionKind
@@ -209,15 +209,15 @@ def test_unknown_helper_faults_with_the_kernels_wording():
 
 def test_helpers_clobber_r1_to_r5_and_see_the_environment():
     machine, event = run(imm("mov", 1, 1), make(row("call"), imm=8),
-                         helpers=ENVIRONMENT_HELPERS, env=Environment(cpu=1))
+                         helpers=implementations(None), env=Environment(cpu=1))
     assert event.r0 == 1 and machine.written[1] is False
 
 
 def test_the_same_seed_gives_the_same_run():
     program = [make(row("call"), imm=7), reg("mov", 6, 0), make(row("call"), imm=5), reg("add", 0, 6)]
-    first = r0_of(*program, helpers=ENVIRONMENT_HELPERS, env=Environment(seed=3))
-    again = r0_of(*program, helpers=ENVIRONMENT_HELPERS, env=Environment(seed=3))
-    other = r0_of(*program, helpers=ENVIRONMENT_HELPERS, env=Environment(seed=4))
+    first = r0_of(*program, helpers=implementations(None), env=Environment(seed=3))
+    again = r0_of(*program, helpers=implementations(None), env=Environment(seed=3))
+    other = r0_of(*program, helpers=implementations(None), env=Environment(seed=4))
     assert first == again != other
 
 

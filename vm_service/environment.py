@@ -23,7 +23,8 @@ class Environment:
     tgid: int = 4242                # process id (the kernel's tgid)
     uid: int = 1000
     gid: int = 1000
-    comm: str = "playground"
+    comm: str = "playground"        # the task's name; the kernel keeps 15 bytes and a NUL
+    hz: int = 250                   # CONFIG_HZ, the jiffies rate (Debian kernels use 250)
 
     def __post_init__(self) -> None:
         self.prng_state = self.seed & MASK64

@@ -370,28 +370,34 @@ class Machine:
             return self._call_local(insn, pc)
         if insn.src == CallKind.KFUNC:
             raise MachineFault(f"kernel function calls (kfunc btf_id {insn.imm}) are not supported")
-        if insn.imm == HELPER_LOOP and HELPER_LOOP in self.helpers:
-            return self._bpf_loop(pc)
-        if insn.imm == HELPER_TAIL_CALL and HELPER_TAIL_CALL in self.helpers:
-            return self._tail_call(pc)
         helper = self.helpers.get(insn.imm)
         if helper is None:
             name = self.helper_name(insn.imm)
             if name is None:
                 raise MachineFault(f"invalid func unknown#{insn.imm}")
             raise MachineFault(f"program of this type cannot use helper {name}#{insn.imm}")
-        result = helper(self, *self.regs[1:6])
+        result = helper(self, *self.regs[1:6])  # for these two: the prototype's checks only
+        if insn.imm == HELPER_LOOP:
+            return self._bpf_loop(pc)
+        if insn.imm == HELPER_TAIL_CALL:
+            return self._tail_call(pc)
         self._set(0, result)
         self._clobber(CALLER_CLOBBERED)
+        if getattr(helper, "returns_void", False):
+            self.written[0] = False  # the verifier leaves r0 uninitialised after a void helper
         return None
 
     def _bpf_loop(self, pc: int) -> int | None:
-        """bpf_loop(nr_loops, callback, ctx, flags): each iteration is a real call, steppable."""
-        count, callback, ctx, flags = self.regs[1] & MASK[32], self.regs[2], self.regs[3], self.regs[4]
+        """bpf_loop(nr_loops, callback, ctx, flags): each iteration is a real call, steppable.
+
+        With flags 0 the verifier inlines the call, and the inlined code is what
+        runs: it compares all 64 bits of nr_loops and returns -E2BIG as a 32-bit value.
+        """
+        count, callback, ctx, flags = self.regs[1], self.regs[2], self.regs[3], self.regs[4]
         if flags:
             return self._helper_result(-EINVAL)
         if count > BPF_LOOP_MAX:
-            return self._helper_result(-E2BIG)
+            return self._helper_result(-E2BIG & MASK[32])
         target, rest = divmod(callback - CODE_BASE, 8)
         if rest or not 0 <= target < len(self.program.at) or self.program.at[target] is None:
             raise MachineFault(f"bpf_loop callback 0x{callback:x} is not a bpf function")
@@ -407,10 +413,12 @@ class Machine:
     def _tail_call(self, pc: int) -> int | None:
         """bpf_tail_call(ctx, prog_array, index): jump into another program, or fall through."""
         prog_array, index = self.map_at(self.regs[2]), self.regs[3] & MASK[32]
+        if not hasattr(prog_array, "get"):
+            raise MachineFault(f"cannot pass map_type {int(prog_array.spec.type)} into func "
+                               f"bpf_tail_call#{HELPER_TAIL_CALL}")
         target = prog_array.get(index) if index < prog_array.spec.max_entries else None
-        self._clobber(CALLER_CLOBBERED)
+        self._clobber(CALLER_CLOBBERED + (0,))  # void: the verifier leaves r0 uninitialised
         if target is None or self.tail_calls >= MAX_TAIL_CALLS:
-            self.written[0] = True  # the kernel leaves r0 an unknown scalar
             return None
         self.tail_calls += 1
         self.program = target

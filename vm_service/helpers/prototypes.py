@@ -1,0 +1,159 @@
+"""The helper table: one row per helper, its prototype as Linux 6.18 declares it.
+
+Each row is the kernel's ``struct bpf_func_proto`` for that helper (argument
+and return kinds, ``gpl_only``) plus which program types may call it and the
+playground's implementation. The Machine reads it now (``implementations``);
+the verifier will read the same rows. Only helpers implemented here have rows,
+plus bpf_tail_call and bpf_loop, which the Machine runs itself.
+
+Which program types may call a helper follows the kernel's ``*_func_proto``
+functions for a privileged loader (root: CAP_BPF and CAP_PERFMON), which is
+what the playground models:
+
+* ``None``: every type. These helpers are in ``bpf_base_func_proto``, which
+  every program type falls back to (the map helpers, the clocks, ringbuf_*,
+  strncmp, tail_call; behind CAP_BPF bpf_loop and jiffies64; behind CAP_PERFMON
+  trace_printk, snprintf, probe_read_{user,kernel}[_str], get_current_task;
+  in 6.18 also get_current_uid_gid and get_current_comm).
+* ``TRACING``: only tracing types (``bpf_tracing_func_proto``): the legacy
+  bpf_probe_read and bpf_probe_read_str.
+* ``PERF_OUTPUT``: bpf_perf_event_output, which each program type family
+  provides in its own flavour and sk_reuseport, flow_dissector, netfilter,
+  lirc_mode2 and struct_ops do not provide at all.
+
+``tests/test_helper_table.py`` checks these sets against the running kernel
+for every program type that loads without attaching (all but tracing, lsm,
+struct_ops, ext and lirc_mode2, whose sets follow the source). ``ext`` programs
+borrow their target's helpers; the table gives them the base set only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..helper_ids import HELPER_IDS
+from ..machine import Helper
+from . import clock, control, map_ops, perf, printk, probe, ringbuf, strings, task
+from .kinds import (ARG_ANYTHING, ARG_CONST_ALLOC_SIZE_OR_ZERO, ARG_CONST_MAP_PTR, ARG_CONST_SIZE,
+                    ARG_CONST_SIZE_OR_ZERO, ARG_PTR_TO_CONST_STR, ARG_PTR_TO_CTX, ARG_PTR_TO_FUNC,
+                    ARG_PTR_TO_MAP_KEY, ARG_PTR_TO_MAP_VALUE, ARG_PTR_TO_MEM, ARG_PTR_TO_MEM_OR_NULL,
+                    ARG_PTR_TO_RINGBUF_MEM, ARG_PTR_TO_STACK_OR_NULL, ARG_PTR_TO_UNINIT_MEM,
+                    MEM_RDONLY, MEM_UNINIT, MEM_WRITE, OBJ_RELEASE, PTR_MAYBE_NULL, RET_INTEGER,
+                    RET_PTR_TO_MAP_VALUE_OR_NULL, RET_PTR_TO_RINGBUF_MEM_OR_NULL, RET_VOID, ArgKind,
+                    ProgType, RetKind)
+
+P = ProgType
+TRACING = frozenset({P.KPROBE, P.TRACEPOINT, P.PERF_EVENT, P.RAW_TRACEPOINT,
+                     P.RAW_TRACEPOINT_WRITABLE, P.TRACING, P.LSM, P.SYSCALL})
+PERF_OUTPUT = frozenset(ProgType) - {P.UNSPEC, P.SK_REUSEPORT, P.FLOW_DISSECTOR, P.NETFILTER,
+                                     P.LIRC_MODE2, P.STRUCT_OPS, P.EXT}
+
+
+@dataclass(frozen=True)
+class HelperProto:
+    """One helper: the kernel's prototype, who may call it, and what runs."""
+
+    id: int
+    name: str                                   # as the kernel prints it: bpf_map_lookup_elem
+    args: tuple[ArgKind, ...]                   # r1, r2, ...; later registers are ARG_DONTCARE
+    ret: RetKind
+    prog_types: frozenset[ProgType] | None      # None: every program type
+    gpl_only: bool
+    impl: Helper
+    summary: str = ""
+
+    def allowed_in(self, prog_type: ProgType | None) -> bool:
+        """May a program of this type call it? ``None`` (raw mode) allows the generic ones."""
+        if prog_type is None:
+            return self.prog_types is None
+        return self.prog_types is None or prog_type in self.prog_types
+
+
+def _row(name: str, args: tuple[ArgKind, ...], ret: RetKind, impl: Helper, *,
+         gpl: bool = False, types: frozenset[ProgType] | None = None,
+         summary: str = "") -> HelperProto:
+    return HelperProto(HELPER_IDS[name], name, args, ret, types, gpl, impl, summary)
+
+
+MAP = ARG_CONST_MAP_PTR
+RDONLY_MEM = ARG_PTR_TO_MEM | MEM_RDONLY
+UNINIT_VALUE = ARG_PTR_TO_MAP_VALUE | MEM_UNINIT | MEM_WRITE
+PROBE_ARGS = (ARG_PTR_TO_UNINIT_MEM, ARG_CONST_SIZE_OR_ZERO, ARG_ANYTHING)
+
+ROWS: tuple[HelperProto, ...] = (
+    # kernel/bpf/helpers.c
+    _row("bpf_map_lookup_elem", (MAP, ARG_PTR_TO_MAP_KEY), RET_PTR_TO_MAP_VALUE_OR_NULL,
+         map_ops.map_lookup_elem, summary="pointer to the value under key, or NULL"),
+    _row("bpf_map_update_elem", (MAP, ARG_PTR_TO_MAP_KEY, ARG_PTR_TO_MAP_VALUE, ARG_ANYTHING),
+         RET_INTEGER, map_ops.map_update_elem, summary="create or replace key's value"),
+    _row("bpf_map_delete_elem", (MAP, ARG_PTR_TO_MAP_KEY), RET_INTEGER,
+         map_ops.map_delete_elem, summary="remove key"),
+    _row("bpf_map_push_elem", (MAP, ARG_PTR_TO_MAP_VALUE, ARG_ANYTHING), RET_INTEGER,
+         map_ops.map_push_elem, summary="push onto a queue or stack"),
+    _row("bpf_map_pop_elem", (MAP, UNINIT_VALUE), RET_INTEGER, map_ops.map_pop_elem,
+         summary="take the next element of a queue or stack"),
+    _row("bpf_map_peek_elem", (MAP, UNINIT_VALUE), RET_INTEGER, map_ops.map_peek_elem,
+         summary="read the next element of a queue or stack"),
+    _row("bpf_get_prandom_u32", (), RET_INTEGER, task.get_prandom_u32,
+         summary="a pseudo-random u32"),
+    _row("bpf_get_smp_processor_id", (), RET_INTEGER, task.get_smp_processor_id,
+         summary="the current CPU"),
+    _row("bpf_ktime_get_ns", (), RET_INTEGER, clock.ktime_get_ns,
+         summary="CLOCK_MONOTONIC in ns"),
+    _row("bpf_ktime_get_boot_ns", (), RET_INTEGER, clock.ktime_get_boot_ns,
+         summary="CLOCK_BOOTTIME in ns"),
+    _row("bpf_jiffies64", (), RET_INTEGER, clock.jiffies64, summary="the 64-bit jiffies"),
+    _row("bpf_get_current_pid_tgid", (), RET_INTEGER, task.get_current_pid_tgid,
+         summary="tgid << 32 | pid"),
+    _row("bpf_get_current_uid_gid", (), RET_INTEGER, task.get_current_uid_gid,
+         summary="gid << 32 | uid"),
+    _row("bpf_get_current_comm", (ARG_PTR_TO_UNINIT_MEM, ARG_CONST_SIZE), RET_INTEGER,
+         task.get_current_comm, summary="copy the task's name into buf"),
+    _row("bpf_strncmp", (RDONLY_MEM, ARG_CONST_SIZE, ARG_PTR_TO_CONST_STR), RET_INTEGER,
+         strings.bpf_strncmp, summary="compare s1 (s1_sz bytes) with a constant string"),
+    _row("bpf_snprintf", (ARG_PTR_TO_MEM_OR_NULL | MEM_WRITE, ARG_CONST_SIZE_OR_ZERO,
+                          ARG_PTR_TO_CONST_STR, ARG_PTR_TO_MEM | PTR_MAYBE_NULL | MEM_RDONLY,
+                          ARG_CONST_SIZE_OR_ZERO),
+         RET_INTEGER, printk.snprintf, gpl=True,
+         summary="format into a buffer; returns the full length + 1"),
+    _row("bpf_loop", (ARG_ANYTHING, ARG_PTR_TO_FUNC, ARG_PTR_TO_STACK_OR_NULL, ARG_ANYTHING),
+         RET_INTEGER, control.loop, summary="call callback(i, ctx) up to nr_loops times"),
+    # kernel/bpf/core.c
+    _row("bpf_tail_call", (ARG_PTR_TO_CTX, MAP, ARG_ANYTHING), RET_VOID, control.tail_call,
+         summary="jump to prog_array[index]; falls through if it cannot"),
+    # kernel/trace/bpf_trace.c
+    _row("bpf_trace_printk", (RDONLY_MEM, ARG_CONST_SIZE), RET_INTEGER, printk.trace_printk,
+         gpl=True, summary="format up to 3 arguments into the trace output"),
+    _row("bpf_get_current_task", (), RET_INTEGER, task.get_current_task, gpl=True,
+         summary="the current task_struct's address"),
+    _row("bpf_probe_read_user", PROBE_ARGS, RET_INTEGER, probe.probe_read_user, gpl=True,
+         summary="copy size bytes from a user address"),
+    _row("bpf_probe_read_kernel", PROBE_ARGS, RET_INTEGER, probe.probe_read_kernel, gpl=True,
+         summary="copy size bytes from a kernel address"),
+    _row("bpf_probe_read_user_str", PROBE_ARGS, RET_INTEGER, probe.probe_read_user_str,
+         gpl=True, summary="copy a string from a user address"),
+    _row("bpf_probe_read_kernel_str", PROBE_ARGS, RET_INTEGER, probe.probe_read_kernel_str,
+         gpl=True, summary="copy a string from a kernel address"),
+    _row("bpf_probe_read", PROBE_ARGS, RET_INTEGER, probe.probe_read, gpl=True, types=TRACING,
+         summary="legacy: copy from a user or kernel address"),
+    _row("bpf_probe_read_str", PROBE_ARGS, RET_INTEGER, probe.probe_read_str, gpl=True,
+         types=TRACING, summary="legacy: copy a string from a user or kernel address"),
+    _row("bpf_perf_event_output", (ARG_PTR_TO_CTX, MAP, ARG_ANYTHING, RDONLY_MEM,
+                                   ARG_CONST_SIZE_OR_ZERO),
+         RET_INTEGER, perf.perf_event_output, gpl=True, types=PERF_OUTPUT,
+         summary="send a sample to a perf event array"),
+    # kernel/bpf/ringbuf.c
+    _row("bpf_ringbuf_output", (MAP, RDONLY_MEM, ARG_CONST_SIZE_OR_ZERO, ARG_ANYTHING),
+         RET_INTEGER, ringbuf.ringbuf_output, summary="copy data into a new record"),
+    _row("bpf_ringbuf_reserve", (MAP, ARG_CONST_ALLOC_SIZE_OR_ZERO, ARG_ANYTHING),
+         RET_PTR_TO_RINGBUF_MEM_OR_NULL, ringbuf.ringbuf_reserve,
+         summary="reserve a record to fill, or NULL"),
+    _row("bpf_ringbuf_submit", (ARG_PTR_TO_RINGBUF_MEM | OBJ_RELEASE, ARG_ANYTHING), RET_VOID,
+         ringbuf.ringbuf_submit, summary="publish a reserved record"),
+    _row("bpf_ringbuf_discard", (ARG_PTR_TO_RINGBUF_MEM | OBJ_RELEASE, ARG_ANYTHING), RET_VOID,
+         ringbuf.ringbuf_discard, summary="drop a reserved record"),
+    _row("bpf_ringbuf_query", (MAP, ARG_ANYTHING), RET_INTEGER, ringbuf.ringbuf_query,
+         summary="available data, size or positions of a ring buffer"),
+)
+
+PROTOTYPES: dict[int, HelperProto] = {row.id: row for row in ROWS}

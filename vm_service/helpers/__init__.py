@@ -28,7 +28,7 @@ from __future__ import annotations
 from ..helper_ids import helper_name
 from ..machine import Helper, Machine, MachineFault
 from ..maps.base import MapError
-from .calling import check_arguments
+from .calling import compile_checks
 from .kinds import RET_VOID, ArgKind, ProgType, RetKind
 from .prototypes import PROTOTYPES, HelperProto
 
@@ -39,9 +39,10 @@ __all__ = ["ENVIRONMENT_HELPERS", "PROTOTYPES", "ArgKind", "HelperProto", "ProgT
 def bind(proto: HelperProto) -> Helper:
     """The Machine-facing helper: argument checks, then the implementation."""
     impl = proto.impl
+    check_arguments = compile_checks(proto)
 
     def call(machine: Machine, r1: int, r2: int, r3: int, r4: int, r5: int) -> int:
-        check_arguments(machine, proto, (r1, r2, r3, r4, r5))
+        check_arguments(machine, (r1, r2, r3, r4, r5))
         try:
             return impl(machine, r1, r2, r3, r4, r5)
         except MapError as error:

@@ -21,7 +21,8 @@ A violation ends the run like the verifier's rejection would: a ``MemoryFault``
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Sequence
+from functools import partial
+from typing import TYPE_CHECKING, Callable, Sequence
 
 from ..machine import MachineFault
 from ..memory import MemoryFault
@@ -92,32 +93,67 @@ def _check_range(machine: "Machine", proto: "HelperProto", reg: int, addr: int, 
                           f"but the helper writes {size} bytes at 0x{addr:x}")
 
 
-def check_arguments(machine: "Machine", proto: "HelperProto", args: Sequence[int]) -> None:
-    """Fault unless r1-r5 are what ``proto`` demands (see the module docstring)."""
-    bpf_map = None
+def compile_checks(proto: "HelperProto") -> Callable[["Machine", Sequence[int]], None]:
+    """The argument checks of ``proto`` as one function, decided once per prototype.
+
+    Helper calls sit in programs' hot loops, so the kinds and flags are read here,
+    not on every call.
+    """
+    steps: list[Callable] = []
     for index, kind in enumerate(proto.args):
-        reg, value = index + 1, args[index]
-        base = kind.base
-        writes = kind.has(TypeFlag.MEM_WRITE) or kind.has(TypeFlag.MEM_UNINIT)
-        access = "write" if writes else "read"
+        reg, base = index + 1, kind.base
+        access = "write" if kind.has(TypeFlag.MEM_WRITE) or kind.has(TypeFlag.MEM_UNINIT) else "read"
         if base is ArgBase.ARG_CONST_MAP_PTR:
-            bpf_map = machine.map_at(value)
-            check_map_compatible(bpf_map, proto)
+            steps.append(partial(_map_step, proto, index))
         elif base is ArgBase.ARG_PTR_TO_MAP_KEY:
-            _check_range(machine, proto, reg, value, bpf_map.spec.key_size, "read")
+            steps.append(partial(_map_range_step, proto, index, "key_size", "read"))
         elif base is ArgBase.ARG_PTR_TO_MAP_VALUE:
-            _check_range(machine, proto, reg, value, bpf_map.spec.value_size, access)
+            steps.append(partial(_map_range_step, proto, index, "value_size", access))
         elif base is ArgBase.ARG_PTR_TO_MEM:
-            size = args[index + 1]
-            if value == 0 and kind.has(TypeFlag.PTR_MAYBE_NULL):
-                if size:
-                    raise MachineFault(f"R{reg} is NULL but R{reg + 1} (its size) is {size}")
-            elif size:
-                _check_range(machine, proto, reg, value, size, access)
-        elif base is ArgBase.ARG_CONST_SIZE and value == 0:
-            raise MachineFault(f"R{reg} invalid zero-sized read: u64=[0,0]")
+            steps.append(partial(_buffer_step, proto, index, access,
+                                 kind.has(TypeFlag.PTR_MAYBE_NULL)))
+        elif base is ArgBase.ARG_CONST_SIZE:
+            steps.append(partial(_nonzero_size_step, reg))
         elif base is ArgBase.ARG_PTR_TO_CONST_STR:
-            _check_string(machine, proto, reg, value)
+            steps.append(partial(_string_step, proto, index))
+
+    def check(machine: "Machine", args: Sequence[int]) -> None:
+        bpf_map = None
+        for step in steps:
+            bpf_map = step(machine, args, bpf_map)
+    return check
+
+
+def _map_step(proto, index, machine, args, bpf_map):
+    bpf_map = machine.map_at(args[index])
+    check_map_compatible(bpf_map, proto)
+    return bpf_map
+
+
+def _map_range_step(proto, index, size_field, access, machine, args, bpf_map):
+    _check_range(machine, proto, index + 1, args[index], getattr(bpf_map.spec, size_field), access)
+    return bpf_map
+
+
+def _buffer_step(proto, index, access, maybe_null, machine, args, bpf_map):
+    reg, value, size = index + 1, args[index], args[index + 1]
+    if value == 0 and maybe_null:
+        if size:
+            raise MachineFault(f"R{reg} is NULL but R{reg + 1} (its size) is {size}")
+    elif size:
+        _check_range(machine, proto, reg, value, size, access)
+    return bpf_map
+
+
+def _nonzero_size_step(reg, machine, args, bpf_map):
+    if args[reg - 1] == 0:
+        raise MachineFault(f"R{reg} invalid zero-sized read: u64=[0,0]")
+    return bpf_map
+
+
+def _string_step(proto, index, machine, args, bpf_map):
+    _check_string(machine, proto, index + 1, args[index])
+    return bpf_map
 
 
 def _check_string(machine: "Machine", proto: "HelperProto", reg: int, addr: int) -> None:

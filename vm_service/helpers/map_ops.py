@@ -57,6 +57,9 @@ def map_lookup_elem(m: "Machine", map_ptr: int, key_ptr: int, *_args: int) -> in
         return 0
     if not isinstance(found, bytearray):  # map-in-map: the inner map
         return map_handle(m, found)
+    mapped = m.memory.region_of(found)
+    if mapped is not None:  # the hot path: a value looked up before
+        return mapped.base
     writable = not bpf_map.spec.map_flags & BPF_F_RDONLY_PROG
     return m.value_pointer(found, f"{map_label(m, bpf_map)}[{key_label(key)}]", writable=writable)
 

@@ -144,3 +144,13 @@ def test_disasm_json_in_each_syntax(program_file, capsys, syntax, first):
 def test_assembly_errors_name_line_and_column_and_exit_with_2(program_file, capsys):
     assert cli.main(["asm", program_file("bad.s", "r0 = 1\nr0 += r11\nexit\n")]) == 2
     assert "line 2" in capsys.readouterr().err
+
+
+def test_run_gives_the_same_report_in_fast_and_step_mode(program_file, capsys):
+    loop = "b7000000 00000000 07000000 01000000 35000100 e8030000 0500fdff 00000000 95000000 00000000"
+    path = program_file("loop.hex", loop.replace(" ", ""))  # r0 = 0; r0 += 1 until 1000
+    reports = []
+    for mode in ([], ["--step"]):
+        assert cli.main(["run", path, "--json", *mode]) == 0
+        reports.append(json.loads(capsys.readouterr().out))
+    assert reports[0] == reports[1] and reports[0]["r0"] == 1000

@@ -1,4 +1,4 @@
-"""Command line: ``python -m vm_service asm|disasm|run|conformance-plugin``.
+"""Command line: ``python -m vm_service asm|disasm|run|bench|conformance-plugin``.
 
 Exit codes, for every subcommand: 0 success, 1 the program faulted, hit the
 instruction limit or was rejected (invalid bytecode), 2 bad usage or input
@@ -13,7 +13,8 @@ import sys
 from pathlib import Path
 
 from .errors import AsmError, VmError
-from .helpers import ENVIRONMENT_HELPERS
+from .fast import run_fast
+from .helpers import helper_name, implementations
 from .machine import DEFAULT_LIMIT, Machine
 from .program import Program
 
@@ -105,8 +106,8 @@ def run_result(machine: Machine, event) -> dict:
 def cmd_run(args) -> int:
     mem = parse_hex(args.mem, "--mem") if args.mem else b""
     program = load_program(args.program)
-    machine = Machine.raw(program, mem, helpers=ENVIRONMENT_HELPERS, limit=args.limit)
-    event = machine.run()
+    machine = Machine.raw(program, mem, helpers=implementations(None), helper_name=helper_name, limit=args.limit)
+    event = machine.run() if args.step else run_fast(machine)
     if args.json:
         print(json.dumps(run_result(machine, event)))
     elif event.kind == "exit":
@@ -120,11 +121,22 @@ def cmd_run(args) -> int:
     return EXIT_OK if event.kind == "exit" else EXIT_PROGRAM
 
 
+def cmd_bench(args) -> int:
+    from . import bench  # imported here: the other subcommands never need it
+    options = bench.Options.from_environment(quick=args.quick)
+    results = bench.run_all(options)
+    if args.json:
+        print(json.dumps(bench.report(results, options)))
+    else:
+        print(bench.format_text(results, options))
+    return EXIT_PROGRAM if bench.checks(results) else EXIT_OK
+
+
 def cmd_conformance_plugin(args) -> int:
     """The bpf_conformance plugin protocol: program hex on stdin, memory as arguments."""
     mem = parse_hex(" ".join(args.mem), "memory argument")
     program = Program.from_bytes(parse_hex(sys.stdin.read(), "program on stdin"))
-    machine = Machine.raw(program, mem, helpers=ENVIRONMENT_HELPERS)
+    machine = Machine.raw(program, mem, helpers=implementations(None), helper_name=helper_name)
     event = machine.run()
     if event.kind != "exit":
         print(f"{event.kind} at insn {event.pc}: {event.message}", file=sys.stderr)
@@ -157,7 +169,15 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--limit", type=int, default=DEFAULT_LIMIT,
                      help=f"instruction budget (default {DEFAULT_LIMIT})")
     run.add_argument("--json", action="store_true", help="print one JSON object")
+    run.add_argument("--step", action="store_true",
+                     help="run instruction by instruction (the default, fast mode, "
+                          "gives the same result)")
     run.set_defaults(handler=cmd_run)
+
+    bench = commands.add_parser("bench", help="speed: baseline interpreter, step and fast mode")
+    bench.add_argument("--json", action="store_true", help="print one JSON object")
+    bench.add_argument("--quick", action="store_true", help="fewer runs and shorter step-mode runs")
+    bench.set_defaults(handler=cmd_bench)
 
     plugin = commands.add_parser("conformance-plugin",
                                  help="bpf_conformance plugin: program hex on stdin")

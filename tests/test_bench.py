@@ -1,0 +1,77 @@
+"""The benchmark runner: benchmarks side by side, ratios, and what it says of a missing side."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from vm_service import bench, cli
+from vm_service.isa import make
+from vm_service.opcodes import BY_MNEMONIC, Source
+from vm_service.program import Program
+
+
+def row(mnemonic, source=Source.K):
+    return next(r for r in BY_MNEMONIC[mnemonic] if r.source is source)
+
+
+# r0 = 0; r1 = 0; loop: r0 += r1; r1 += 1; if r1 < 1000 goto loop; exit  (3,003 instructions)
+SMALL_LOOP = Program.from_instructions([
+    make(row("mov"), dst=0, imm=0), make(row("mov"), dst=1, imm=0),
+    make(row("add", Source.X), dst=0, src=1), make(row("add"), dst=1, imm=1),
+    make(row("jlt"), dst=1, imm=1000, off=-3), make(row("exit"))]).encode()
+STAND_IN_BASELINE = "def run(code, mem=b''):\n    return sum(range(1000))\n"
+
+
+@pytest.fixture
+def bench_dir(tmp_path, monkeypatch):
+    (tmp_path / bench.LOOP_FILE).write_bytes(SMALL_LOOP)
+    (tmp_path / bench.BASELINE_FILE).write_text(STAND_IN_BASELINE)
+    monkeypatch.setenv("PLAYGROUND_BENCH", str(tmp_path))
+    return tmp_path
+
+
+def loop_results(options):
+    return bench.run_all(options, only=lambda b: b.section == "loop_300k")
+
+
+def test_it_measures_the_baseline_step_and_fast_mode_side_by_side(bench_dir):
+    options = bench.Options.from_environment(quick=True)
+    results = loop_results(options)
+    assert [r.name for r in results] == ["baseline closure VM", "step mode", "fast mode"]
+    assert all(r.measured and len(r.seconds) == options.repeats for r in results)
+    fast = results[2]
+    assert fast.instructions == 2 + 1000 * 3 + 1 and fast.r0 == sum(range(1000))
+    assert results[0].instructions == fast.instructions
+    assert all(value for value in bench.ratios(results).values())
+    assert bench.checks(results) == []
+
+
+def test_a_missing_baseline_is_said_and_its_ratios_skipped(bench_dir):
+    (bench_dir / bench.BASELINE_FILE).unlink()
+    results = loop_results(bench.Options.from_environment(quick=True))
+    assert results[0].note.startswith("unavailable: cannot read") and not results[0].measured
+    ratios = bench.ratios(results)
+    assert ratios["fast / baseline"] is None and ratios["fast / step"]
+    assert "n/a" in bench.format_text(results, bench.Options.from_environment(quick=True))
+
+
+def test_a_fast_mode_that_disagrees_with_the_baseline_is_a_problem(bench_dir):
+    (bench_dir / bench.BASELINE_FILE).write_text("def run(code, mem=b''):\n    return 7\n")
+    results = loop_results(bench.Options.from_environment(quick=True))
+    assert bench.checks(results) == [f"fast mode returned 0x{sum(range(1000)):x}, the baseline 0x7"]
+
+
+def test_the_time_travel_sections_are_placeholders_until_filled():
+    sections = [b.section for b in bench.BENCHMARKS]
+    assert "recording mode" in sections and "step()/step_back() latency" in sections
+
+
+def test_the_bench_command_prints_json(bench_dir, capsys, monkeypatch):
+    loop_only = [b for b in bench.BENCHMARKS if b.section == "loop_300k"]
+    monkeypatch.setattr(bench, "BENCHMARKS", loop_only)
+    assert cli.main(["bench", "--quick", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert [r["name"] for r in report["results"]] == [b.name for b in loop_only]
+    assert report["ratios"]["fast / baseline"] > 0 and report["problems"] == []

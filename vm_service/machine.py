@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass, field
-from typing import Callable, Iterable, Mapping
+from typing import Callable, Iterable, Mapping, NamedTuple
 
 from .environment import Environment
 from .isa import Instruction
@@ -27,6 +27,7 @@ MAX_CALL_FRAMES = 8          # the kernel's MAX_CALL_FRAMES
 MAX_LOOPS = 8 * 1024 * 1024  # BPF_MAX_LOOPS: may_goto's budget per function invocation
 CALLEE_SAVED = (6, 7, 8, 9)
 CALLER_CLOBBERED = (1, 2, 3, 4, 5)
+CLOBBERED_FLAGS = [False] * len(CALLER_CLOBBERED)
 FP = 10
 # Classic BPF's negative LD_ABS/LD_IND offsets: from SKF_NET_OFF up to 0 they count
 # from the network header, from SKF_LL_OFF up to SKF_NET_OFF from the link-layer header.
@@ -57,13 +58,13 @@ class MachineFault(Exception):
 TERMINAL = ("exit", "fault", "limit")
 
 
-@dataclass(frozen=True)
-class Event:
+class Event(NamedTuple):
     """What one step (or run) ended with.
 
     ``kind`` is one of: ``step`` (an instruction ran), ``breakpoint`` and
     ``paused`` (run stopped before ``pc``), or the terminal ``exit``, ``fault``,
     ``limit``. For faults, ``addr``/``size``/``region`` describe the access.
+    A named tuple, not a dataclass: one is built per step, so it must be cheap.
     """
 
     kind: str
@@ -80,7 +81,7 @@ class Event:
         return self.kind in TERMINAL
 
     def to_dict(self) -> dict:
-        return {key: value for key, value in self.__dict__.items()}
+        return self._asdict()
 
 
 @dataclass
@@ -381,10 +382,10 @@ class Machine:
             return self._bpf_loop(pc)
         if insn.imm == HELPER_TAIL_CALL:
             return self._tail_call(pc)
-        self._set(0, result)
-        self._clobber(CALLER_CLOBBERED)
-        if getattr(helper, "returns_void", False):
-            self.written[0] = False  # the verifier leaves r0 uninitialised after a void helper
+        self.regs[0] = result & MASK64
+        written = self.written
+        written[1:6] = CLOBBERED_FLAGS  # a hot path: one slice, not a loop
+        written[0] = not getattr(helper, "returns_void", False)  # void: r0 stays uninitialised
         return None
 
     def _bpf_loop(self, pc: int) -> int | None:

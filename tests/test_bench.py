@@ -63,9 +63,16 @@ def test_a_fast_mode_that_disagrees_with_the_baseline_is_a_problem(bench_dir):
     assert bench.checks(results) == [f"fast mode returned 0x{sum(range(1000)):x}, the baseline 0x7"]
 
 
-def test_the_time_travel_sections_are_placeholders_until_filled():
-    sections = [b.section for b in bench.BENCHMARKS]
-    assert "recording mode" in sections and "step()/step_back() latency" in sections
+def test_it_measures_recording_and_step_latencies(bench_dir):
+    options = bench.Options.from_environment(quick=True)
+    results = bench.run_all(options, only=lambda b: b.section in (
+        "recording mode", "step()/step_back() latency"))
+    assert [r.name for r in results] == ["recording mode", "step()", "step_back()"]
+    recording, step, step_back = results
+    assert recording.measured and recording.instructions == 3003 and "MiB" in recording.note
+    assert step.per_call and step_back.per_call and step.median > 0 and step_back.median > 0
+    text = bench.format_text(results, options)
+    assert "us per call" in text
 
 
 def test_the_bench_command_prints_json(bench_dir, capsys, monkeypatch):

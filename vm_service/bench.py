@@ -20,6 +20,7 @@ import platform
 import statistics
 import sys
 import time
+import tracemalloc
 import types
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,6 +29,7 @@ from typing import Callable
 from .fast import run_fast
 from .machine import Machine
 from .program import Program
+from .timetravel import Recorder
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 LOOP_FILE = "loop_300k.bin"
@@ -60,6 +62,7 @@ class Result:
     seconds: list[float] = field(default_factory=list)
     note: str = ""
     r0: int | None = None
+    per_call: bool = False  # a latency: report seconds per call, not instructions/s
 
     @property
     def measured(self) -> bool:
@@ -77,7 +80,8 @@ class Result:
     def to_dict(self) -> dict:
         return {"name": self.name, "section": self.section, "instructions": self.instructions,
                 "runs": len(self.seconds), "median_seconds": self.median,
-                "instructions_per_second": self.rate, "note": self.note,
+                "instructions_per_second": None if self.per_call else self.rate,
+                "seconds_per_call": self.median if self.per_call else None, "note": self.note,
                 "r0": None if self.r0 is None else f"0x{self.r0:x}"}
 
 
@@ -265,12 +269,65 @@ def map_loop(map_type: str, fast: bool, stubs: bool = False) -> Callable[[Option
     return bench
 
 
-# -- sections the time-travel work fills in ------------------------------------------------
+# -- time travel ------------------------------------------------------------------------
+
+RECORDED = 1_000_000  # instructions recorded (loop_300k cut off by the limit)
 
 
-def not_yet(what: str) -> Callable[[Options], Result]:
+def recording(options: Options) -> Result:
+    """Recording mode: the fast mode plus a checkpoint every ``interval`` steps."""
+    result = Result("recording mode")
+    program = loop_program(options)
+    if isinstance(program, str):
+        result.note = program
+        return result
+    budget = 200_000 if options.quick else RECORDED
+    recorders = []
+
+    def once():
+        recorder = Recorder(Machine.raw(program, limit=budget))
+        recorders.append(recorder)
+        return lambda: recorder.run().r0 or 0
+    result.seconds, _ = timed(options.repeats, once)
+    result.instructions = recorders[-1].machine.instructions
+    peak = recording_peak(program, budget)
+    result.note = (f"checkpoint every {recorders[-1].interval} steps, "
+                   f"{len(recorders[-1].checkpoints)} kept; tracemalloc peak while recording "
+                   f"{budget:,} instructions: {peak / 2**20:.1f} MiB")
+    return result
+
+
+def recording_peak(program: Program, budget: int) -> int:
+    """Peak traced memory of one recording run (measured apart: tracing slows the run)."""
+    machine = Machine.raw(program, limit=budget)
+    tracemalloc.start()
+    try:
+        Recorder(machine).run()
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+def latency(operation: str) -> Callable[[Options], Result]:
+    """Seconds per call of ``step()`` or ``step_back()``, 100,000 steps into loop_300k."""
     def bench(options: Options) -> Result:
-        return Result(what, note="not measured yet: to come from vm_service/timetravel.py")
+        result = Result(f"{operation}()", per_call=True)
+        program = loop_program(options)
+        if isinstance(program, str):
+            result.note = program
+            return result
+        recorder = Recorder(Machine.raw(program, limit=BIG_LIMIT))
+        recorder.run(budget=100_000)
+        call = recorder.step if operation == "step" else recorder.step_back
+        calls = 50 if options.quick else 500
+        for _ in range(calls):
+            start = time.perf_counter()
+            call()
+            result.seconds.append(time.perf_counter() - start)
+        result.instructions = 1
+        result.note = (f"median of {calls} calls at step ~100,000; slowest "
+                       f"{max(result.seconds) * 1e6:.0f} us (target: under 1 ms)")
+        return result
     return bench
 
 
@@ -283,9 +340,9 @@ BENCHMARKS: list[Benchmark] = [
     Benchmark("map-heavy loop", "step mode, array map", map_loop("ARRAY", fast=False)),
     Benchmark("map-heavy loop", "fast mode, stub helpers",
               map_loop("ARRAY", fast=True, stubs=True)),
-    Benchmark("recording mode", "recording mode", not_yet("recording mode")),
-    Benchmark("step()/step_back() latency", "step() and step_back()",
-              not_yet("step()/step_back()")),
+    Benchmark("recording mode", "recording mode", recording),
+    Benchmark("step()/step_back() latency", "step()", latency("step")),
+    Benchmark("step()/step_back() latency", "step_back()", latency("step_back")),
 ]
 
 # (label, numerator, denominator): benchmark names, compared by instructions per second.
@@ -340,7 +397,10 @@ def format_text(results: list[Result], options: Options) -> str:
         if result.section != section:
             section = result.section
             lines.append(f"\n{section}")
-        if result.measured:
+        if result.measured and result.per_call:
+            lines.append(f"  {result.name:<26} {result.median * 1e6:8.1f} us per call  "
+                         + result.note)
+        elif result.measured:
             lines.append(f"  {result.name:<26} {result.rate / 1e6:8.2f} M instructions/s  "
                          f"({result.instructions:,} in {result.median:.3f} s)"
                          + (f"  {result.note}" if result.note else ""))

@@ -1,37 +1,53 @@
 """One comparable picture of everything a Machine's run has changed.
 
-Used wherever two runs must be proven identical (time travel, fast mode): a
-plain dict of registers, shadow flags, control state, every memory region's
-bytes and written-bytes mask, maps, outputs and the environment.
+Used wherever two runs must be proven identical (fast mode against step mode,
+time travel against a fresh run): plain data that compares by value.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import enum
+
 from vm_service.machine import Machine
+from vm_service.memory import Region
+from vm_service.program import Program
 
 
-def machine_state(machine: Machine) -> dict:
+def plain(value):
+    """Run state as plain data (dicts, lists, bytes, numbers) that compares by value."""
+    if isinstance(value, Region):
+        return {"name": value.name, "kind": value.kind.value, "base": value.base,
+                "data": bytes(value.data), "writable": value.writable,
+                "written": None if value.written is None else bytes(value.written)}
+    if isinstance(value, Program):
+        return value.encode()
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return bytes(value)
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, dict):
+        return {plain(key): plain(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [plain(item) for item in value]
+    if dataclasses.is_dataclass(value):
+        return {f.name: plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if hasattr(value, "__dict__") and not callable(value):
+        return {key: plain(item) for key, item in vars(value).items()}
+    return value
+
+
+def machine_state(m: Machine) -> dict:
+    """Everything a run can change, as plain data."""
     return {
-        "program": id(machine.program),
-        "regs": list(machine.regs),
-        "written": list(machine.written),
-        "pc": machine.pc,
-        "instructions": machine.instructions,
-        "result": machine.result,
-        "loops_left": machine.loops_left,
-        "tail_calls": machine.tail_calls,
-        "frames": [(f.return_pc, dict(f.saved), f.stack.base, f.loops_left,
-                    None if f.loop is None else vars(f.loop).copy()) for f in machine.frames],
-        "stack": machine.stack.base,
-        "regions": [(r.name, r.kind.value, r.base, bytes(r.data), r.writable,
-                     None if r.written is None else bytes(r.written))
-                    for r in machine.memory.regions],
-        "maps": [_map_state(m) for m in machine.maps],
-        "output": [dict(record) for record in machine.output],
-        "env": dict(vars(machine.env)),
+        "program": m.program,  # compares by value (and fast when it is the same object)
+        "regs": list(m.regs), "written": list(m.written), "pc": m.pc,
+        "instructions": m.instructions, "result": m.result and m.result.to_dict(),
+        "frames": plain(m.frames), "stack": plain(m.stack),
+        "memory": plain(m.memory.regions), "next_base": plain(m.memory._next_base),
+        "maps": plain(m.maps), "output": plain(m.output), "env": plain(vars(m.env)),
+        "loops_left": m.loops_left, "tail_calls": m.tail_calls,
+        "packet": plain(m.packet),
     }
 
 
-def _map_state(bpf_map) -> object:
-    snapshot = getattr(bpf_map, "snapshot", None)
-    return snapshot() if snapshot else repr(bpf_map)

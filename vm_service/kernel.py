@@ -27,6 +27,8 @@ import os
 import platform
 from dataclasses import dataclass
 
+from .maps.base import MapType  # the kernel numbers, defined once
+
 # __NR_bpf per machine (platform.machine()). Architectures on the generic
 # syscall table (arm64, riscv64, loongarch64) share 280.
 SYSCALL_NUMBERS = {
@@ -71,25 +73,6 @@ class ProgType(enum.IntEnum):
     RAW_TRACEPOINT = 17
     FLOW_DISSECTOR = 22
     SYSCALL = 31
-
-
-class MapType(enum.IntEnum):
-    """``enum bpf_map_type`` (the common ones)."""
-
-    HASH = 1
-    ARRAY = 2
-    PROG_ARRAY = 3
-    PERF_EVENT_ARRAY = 4
-    PERCPU_HASH = 5
-    PERCPU_ARRAY = 6
-    LRU_HASH = 9
-    LRU_PERCPU_HASH = 10
-    LPM_TRIE = 11
-    ARRAY_OF_MAPS = 12
-    HASH_OF_MAPS = 13
-    QUEUE = 22
-    STACK = 23
-    RINGBUF = 27
 
 
 PERCPU_MAP_TYPES = frozenset({MapType.PERCPU_HASH, MapType.PERCPU_ARRAY, MapType.LRU_PERCPU_HASH})

@@ -16,7 +16,7 @@ MASK64 = 0xFFFF_FFFF_FFFF_FFFF
 class Environment:
     seed: int = 0
     clock_ns: int = 1_000_000_000   # virtual CLOCK_MONOTONIC at the start of the run
-    ns_per_insn: int = 1            # the clock advances by this per executed instruction
+    ns_per_insn: int = 1            # the clock advances by this per executed instruction (Machine.step)
     boot_offset_ns: int = 0         # CLOCK_BOOTTIME - CLOCK_MONOTONIC (time spent suspended)
     cpu: int = 0
     pid: int = 4242                 # thread id (the kernel's pid)
@@ -28,9 +28,6 @@ class Environment:
 
     def __post_init__(self) -> None:
         self.prng_state = self.seed & MASK64
-
-    def tick(self) -> None:
-        self.clock_ns += self.ns_per_insn
 
     def next_random_u64(self) -> int:
         """splitmix64: a tiny, well-mixed generator whose whole state is one integer."""

@@ -53,7 +53,7 @@ def fast_eligible(machine: Machine) -> bool:
     for kind, name in INLINED_KINDS.items():
         if getattr(execute.get(kind), "__func__", None) is not getattr(Machine, name):
             return False
-    return type(machine.env).tick is Environment.tick and type(machine.memory) is Memory
+    return type(machine.env) is Environment and type(machine.memory) is Memory
 
 
 # -- translations, cached per Program object -------------------------------------

@@ -84,6 +84,10 @@ class Event(NamedTuple):
         return self._asdict()
 
 
+# The "step" event for each pc, built once: events are immutable, and one is returned per step.
+STEP_EVENTS: dict[int, Event] = {}
+
+
 @dataclass
 class LoopState:
     """A bpf_loop in progress: the callback runs once per index until it returns non-zero."""
@@ -172,9 +176,10 @@ class Machine:
                                                 f"instructions executed"))
         insn = self.program.at[pc]
         self.instructions += 1
-        self.env.tick()
+        env = self.env
+        env.clock_ns += env.ns_per_insn  # Environment.tick(), inlined: once per step
         try:
-            outcome = self._execute[insn.kind](insn, pc)
+            outcome = self._execute[insn.spec.kind](insn, pc)
         except MemoryFault as fault:
             return self._end(Event("fault", pc, fault.reason, addr=fault.addr, size=fault.size,
                                    region=fault.region_name, access=fault.access))
@@ -185,7 +190,10 @@ class Machine:
         if isinstance(outcome, Event):
             return self._end(outcome)
         self.pc = pc + 1 if outcome is None else outcome
-        return Event("step", pc)
+        event = STEP_EVENTS.get(pc)
+        if event is None:
+            event = STEP_EVENTS[pc] = Event("step", pc)
+        return event
 
     def run(self, budget: int | None = None, breakpoints: Iterable[int] = ()) -> Event:
         """Step until a terminal event, a breakpoint, or ``budget`` more instructions.

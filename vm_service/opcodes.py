@@ -139,7 +139,13 @@ class CallKind(enum.IntEnum):
 
 
 class Kind(enum.Enum):
-    """The semantic family of a row; the Machine and printers match on it."""
+    """The semantic family of a row; the Machine and printers match on it.
+
+    Members are singletons compared by identity, so identity hashing is exact,
+    and much cheaper than Enum's (the Machine looks a Kind up on every step).
+    """
+
+    __hash__ = object.__hash__
 
     ALU = "alu"
     JUMP = "jump"

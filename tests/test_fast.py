@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import copy
 import dataclasses
-import enum
 import itertools
 from types import SimpleNamespace
 from unittest import mock
@@ -22,8 +21,8 @@ from vm_service.environment import Environment
 from vm_service.errors import VmError
 from vm_service.fast import fast_eligible, run_fast, translation
 from vm_service.isa import Instruction, make
+from vm_service.maps import MapSpec, MapType, create_map
 from vm_service.machine import FP, HELPER_LOOP, HELPER_TAIL_CALL, Machine
-from vm_service.memory import Region
 from vm_service.opcodes import BY_MNEMONIC, OPCODES, CallKind, Kind, Pseudo, Source
 from vm_service.program import Program
 
@@ -49,65 +48,22 @@ def assert_same(make_machine, calls) -> None:
 TO_THE_END = [("run", None, ())]
 PAUSES = [("run", 3, ())] * 40 + [("run", 1, ())] * 5 + TO_THE_END
 
-# -- helpers and maps: the real packages when they exist, small stand-ins until then ----
+# -- helpers and maps ----------------------------------------------------------------
 
 
 def environment_helpers() -> dict:
-    implementations = getattr(helper_module, "implementations", None)
-    table = dict(implementations(None) if implementations else helper_module.ENVIRONMENT_HELPERS)
-    table.setdefault(HELPER_LOOP, lambda m, *args: 0)       # the Machine runs bpf_loop itself
-    table.setdefault(HELPER_TAIL_CALL, lambda m, *args: 0)  # and bpf_tail_call
-    return table
-
-
-@dataclasses.dataclass
-class StandInArray:
-    """An array map with the Machine's map interface (spec, lookup), until vm_service.maps."""
-
-    spec: SimpleNamespace
-    values: list[bytearray]
-
-    @classmethod
-    def of(cls, value_size: int, max_entries: int) -> "StandInArray":
-        spec = SimpleNamespace(name="arr", key_size=4, value_size=value_size,
-                               max_entries=max_entries)
-        return cls(spec, [bytearray(value_size) for _ in range(max_entries)])
-
-    def lookup(self, key: bytes):
-        index = int.from_bytes(key, "little")
-        return self.values[index] if index < len(self.values) else None
-
-
-def stand_in_lookup(m: Machine, map_addr: int, key_addr: int, *_args: int) -> int:
-    bpf_map = m.map_at(map_addr)
-    storage = bpf_map.lookup(m.memory.read_bytes(key_addr, bpf_map.spec.key_size))
-    return 0 if storage is None else m.value_pointer(storage, "arr[]")
-
-
-def stand_in_update(m: Machine, map_addr: int, key_addr: int, value_addr: int, *_args: int) -> int:
-    bpf_map = m.map_at(map_addr)
-    storage = bpf_map.lookup(m.memory.read_bytes(key_addr, bpf_map.spec.key_size))
-    if storage is None:
-        return -7
-    storage[:] = m.memory.read_bytes(value_addr, bpf_map.spec.value_size)
-    return 0
+    """Every raw-mode helper, bpf_loop and bpf_tail_call included (the Machine runs those)."""
+    return helper_module.implementations(None)
 
 
 def map_setup() -> tuple[list, dict]:
-    """(maps, helpers): an array and a hash map from vm_service.maps when it exists.
+    """(maps, helpers): an array and a hash map.
 
     Each machine must get a deep copy of the maps (they are run state; a copy
     keeps the map ids equal, as a snapshot does).
     """
-    helpers = environment_helpers()
-    try:
-        from vm_service.maps import MapSpec, MapType, create_map
-    except ImportError:
-        helpers.setdefault(1, stand_in_lookup)
-        helpers.setdefault(2, stand_in_update)
-        return [StandInArray.of(8, 4), StandInArray.of(8, 4)], helpers
     return [create_map(MapSpec(MapType.ARRAY, 4, 8, 4)),
-            create_map(MapSpec(MapType.HASH, 4, 8, 4))], helpers
+            create_map(MapSpec(MapType.HASH, 4, 8, 4))], environment_helpers()
 
 
 # -- conformance vectors --------------------------------------------------------------

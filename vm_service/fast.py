@@ -257,13 +257,7 @@ def run_fast(machine: Machine, budget: int | None = None, breakpoints: Iterable[
     stops = frozenset(breakpoints)
     segments = _Segments(machine, stops)
     executed = 0
-    while True:
-        if machine.result is not None:
-            return machine.result
-        if budget is not None and executed >= budget:
-            return Event("paused", machine.pc, f"paused after {executed} instructions")
-        if executed and machine.pc in stops:
-            return Event("breakpoint", machine.pc)
+    while (stop := machine.stop_before_next(executed, budget, stops)) is None:
         room = machine.limit - machine.instructions
         if budget is not None:
             room = min(room, budget - executed)
@@ -273,3 +267,4 @@ def run_fast(machine: Machine, budget: int | None = None, breakpoints: Iterable[
             continue
         machine.step()
         executed += 1
+    return stop

@@ -203,15 +203,25 @@ class Machine:
         """
         stops = frozenset(breakpoints)
         executed = 0
-        while True:
-            if self.result is not None:
-                return self.result
-            if budget is not None and executed >= budget:
-                return Event("paused", self.pc, f"paused after {executed} instructions")
-            if executed and self.pc in stops:
-                return Event("breakpoint", self.pc)
+        while (stop := self.stop_before_next(executed, budget, stops)) is None:
             self.step()
             executed += 1
+        return stop
+
+    def stop_before_next(self, executed: int, budget: int | None,
+                         stops: frozenset[int]) -> Event | None:
+        """Why a run that has executed ``executed`` instructions stops now, if it does.
+
+        One rule for every run mode (step and fast): the result first, then the
+        budget, then a breakpoint (never before the first instruction).
+        """
+        if self.result is not None:
+            return self.result
+        if budget is not None and executed >= budget:
+            return Event("paused", self.pc, f"paused after {executed} instructions")
+        if executed and self.pc in stops:
+            return Event("breakpoint", self.pc)
+        return None
 
     def _end(self, event: Event) -> Event:
         self.result = event

@@ -44,8 +44,11 @@ def test_it_measures_the_baseline_step_and_fast_mode_side_by_side(bench_dir):
     fast = results[2]
     assert fast.instructions == 2 + 1000 * 3 + 1 and fast.r0 == sum(range(1000))
     assert results[0].instructions == fast.instructions
-    assert all(value for value in bench.ratios(results).values())
+    ratios = bench.ratios(results)
+    assert all(ratios[label] for label in ("fast / baseline", "step / baseline", "fast / step"))
+    assert ratios["array map loop / baseline"] is None  # that section did not run
     assert bench.checks(results) == []
+    assert [row["name"] for row in bench.targets(results)] == ["fast mode"]
 
 
 def test_a_missing_baseline_is_said_and_its_ratios_skipped(bench_dir):
@@ -82,3 +85,19 @@ def test_the_bench_command_prints_json(bench_dir, capsys, monkeypatch):
     report = json.loads(capsys.readouterr().out)
     assert [r["name"] for r in report["results"]] == [b.name for b in loop_only]
     assert report["ratios"]["fast / baseline"] > 0 and report["problems"] == []
+
+
+def test_targets_are_read_as_rates_and_as_ratios_to_the_baseline():
+    def result(name, rate):
+        return bench.Result(name, instructions=int(rate), seconds=[1.0])
+    results = [result("baseline closure VM", 3_000_000), result("fast mode", 9_000_000),
+               result("fast mode, array map", 800_000), result("recording mode", 2_500_000)]
+    rows = {row["name"]: row for row in bench.targets(results)}
+    assert set(rows) == {"fast mode", "fast mode, array map", "recording mode"}
+    fast = rows["fast mode"]
+    assert not fast["met"] and fast["met_by_ratio"] and fast["ratio"] == 3.0  # 3x vs 2.5x
+    array = rows["fast mode, array map"]
+    assert not array["met"] and array["met_by_ratio"] is True  # 0.27x vs 0.25x
+    assert rows["recording mode"]["met"]
+    text = bench.format_text(results, bench.Options(quick=True))
+    assert "fast mode, array map" in text and "MISSED" in text

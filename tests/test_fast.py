@@ -496,3 +496,35 @@ def test_map_handles_resolved_by_the_loader_are_left_to_step_mode():
     assert_same(loaded, TO_THE_END)
     machine = loaded()
     assert run_fast(machine).r0 == 0x1234
+
+
+def test_helper_calls_run_in_place_without_a_step(monkeypatch):
+    program = Program.from_instructions([  # r6 times: prandom(), then exit with the last one
+        imm("mov", 6, 0), make(row("call"), imm=7), imm("add", 6, 1),
+        imm("jlt", 6, 50, off=-3), EXIT])
+    machine = Machine.raw(program, helpers=environment_helpers())
+    steps = []
+    original = Machine.step
+    monkeypatch.setattr(Machine, "step", lambda self: steps.append(self.pc) or original(self))
+    assert run_fast(machine).kind == "exit"
+    assert steps == [4] and machine.instructions == 1 + 50 * 3 + 1
+
+
+@pytest.mark.parametrize("helper_id, message", [
+    (9999, "invalid func unknown#9999"),
+    (1, "is not a map"),                     # map_lookup_elem(r1 = 0, ...)
+    (26, "cannot use helper bpf_skb_load_bytes"),  # known to the kernel, not in raw mode
+], ids=["unknown helper", "bad argument", "helper of another program type"])
+def test_a_helper_call_that_faults_stops_as_in_step_mode(helper_id, message):
+    program = Program.from_instructions([
+        imm("mov", 3, 5), imm("mov", 1, 0), make(row("call"), imm=helper_id), imm("mov", 0, 1),
+        EXIT])
+
+    def machine():
+        from vm_service.helpers import helper_name
+        return Machine.raw(program, helpers=environment_helpers(), helper_name=helper_name)
+    assert_same(machine, TO_THE_END)
+    fast = machine()
+    event = run_fast(fast)
+    assert event.kind == "fault" and event.pc == 2 and message in event.message
+    assert fast.instructions == 3 and fast.regs[3] == 5

@@ -26,7 +26,7 @@ from typing import Callable, Iterable
 
 from .environment import Environment
 from .fast_translate import Unit, UnitWriter, plan
-from .machine import Event, Machine
+from .machine import Event, Machine, fault_event
 from .memory import Memory
 from .opcodes import Kind
 from .program import Program
@@ -37,9 +37,9 @@ WRITTEN_BITS = tuple(tuple(reg for reg in range(11) if mask >> reg & 1) for mask
 ONES = {size: bytes([1] * size) for size in (1, 2, 4, 8)}
 # The methods the translation re-implements; overriding any of them means step mode.
 INLINED = ("step", "_end", "_set", "_set_dst", "_operand", "_alu", "_jump", "_load", "_store",
-           "_lddw", "map_address")
+           "_lddw", "map_address", "_call", "helper", "helper_returned")
 INLINED_KINDS = {Kind.ALU: "_alu", Kind.JUMP: "_jump", Kind.LOAD: "_load",
-                 Kind.STORE: "_store", Kind.LDDW: "_lddw"}
+                 Kind.STORE: "_store", Kind.LDDW: "_lddw", Kind.CALL: "_call"}
 
 
 def fast_eligible(machine: Machine) -> bool:
@@ -217,7 +217,7 @@ class _Segments:
         nmaps = len(m.maps) if m.resolve_pseudo is None else -1
         before = m.instructions
         pc, done, mask, ll = function(regs, m.loops_left, pc, room, guard, base, data, written,
-                                      size, nmaps, load, store, self.step)
+                                      size, nmaps, load, store, self.step, self.call)
         if pc is not None:
             m.pc = pc
             self.record(done, mask, ll)
@@ -243,6 +243,28 @@ class _Segments:
         m.step()
         return (m.result is None and m.pc == next_pc and m.stack is stack
                 and m.program is program)
+
+    def call(self, pc: int, done: int, mask: int, ll: int, helper_id: int,
+             r1: int, r2: int, r3: int, r4: int, r5: int) -> int | None:
+        """What step() does for a helper call at ``pc``, ``done`` counting the call itself:
+        the new r0, or None when it faulted (the machine then holds the fault event)."""
+        m = self.machine
+        m.pc = pc
+        m.instructions += done  # record(), inlined: helper calls are hot
+        m.env.clock_ns += done * m.env.ns_per_insn
+        m.loops_left = ll
+        flags = m.written
+        for reg in WRITTEN_BITS[mask]:
+            flags[reg] = True
+        try:
+            helper = m.helpers.get(helper_id) or m.helper(helper_id)
+            result = helper(m, r1, r2, r3, r4, r5)
+        except Exception as error:  # as step(): any exception is the run's fault
+            m.result = fault_event(pc, error)
+            return None
+        m.helper_returned(helper, result)
+        m.pc = pc + 1
+        return m.regs[0]
 
 
 def run_fast(machine: Machine, budget: int | None = None, breakpoints: Iterable[int] = ()) -> Event:

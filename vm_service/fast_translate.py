@@ -7,19 +7,22 @@ start becomes an inner ``while`` loop. ALU operations, jumps, may_goto, loads
 and stores (with a fast path for the current stack), plain ld_imm64, function
 pointers and map handles are inlined; everything else is *delegated* to
 ``Machine.step()``, so step mode stays the one source of truth for calls,
-helpers, exit, atomics, legacy loads, pseudo ld_imm64 and every fault. A memory
+exit, atomics, legacy loads, pseudo ld_imm64 and every fault. A memory
 access outside the fast paths (one that may fault) is delegated the same way.
 
-Delegation comes in two forms. Instructions that change the call stack or the
+Delegation comes in three forms. Instructions that change the call stack or the
 program (exit, bpf-to-bpf calls, bpf_loop, tail calls) end their block: the
-generated code returns and the driver steps them. The others (helper calls,
-atomics, legacy loads, pseudo ld_imm64...) are stepped *in place*: the code
-writes its state back, calls ``STEP`` (which runs ``Machine.step()``), and goes
-on with the block if the machine simply moved to the next instruction.
+generated code returns and the driver steps them. Other helper calls go through
+``CALL``, which runs the Machine's own helper lookup, the helper and the
+Machine's bookkeeping of its result, without a whole step() (helpers sit in hot
+loops). The rest (atomics, legacy loads, pseudo ld_imm64...) are stepped *in
+place*: the code writes its state back, calls ``STEP`` (which runs
+``Machine.step()``), and goes on with the block if the machine simply moved to
+the next instruction.
 
 The generated function's contract (``fast.py`` is its only caller)::
 
-    fn(regs, ll, pc, stop, guard, sb, sd, sw, sl, nmaps, LD, ST, STEP) -> (pc, n, wm, ll)
+    fn(regs, ll, pc, stop, guard, sb, sd, sw, sl, nmaps, LD, ST, STEP, CALL) -> (pc, n, wm, ll)
 
 It starts at ``pc`` (an enterable block start), runs whole blocks while they
 fit in ``stop`` instructions, stops at a block start in ``guard`` (breakpoints),
@@ -33,6 +36,9 @@ inline (-1: none); ``LD(addr, size)`` returns an int or None, ``ST(addr, size,
 blob)`` returns True when it could not store: both then leave the instruction to
 ``step()``. ``STEP(pc, n, wm, ll, next_pc)`` first records ``n``/``wm``/``ll``
 like a return would, steps, and says whether the code may go on at ``next_pc``.
+``CALL(pc, n, wm, ll, helper_id, r1, ..., r5)`` records the same way, counting
+the call itself in ``n``, and returns the new r0, or None when the call faulted
+(the run is over; the code writes its registers back and returns).
 """
 
 from __future__ import annotations
@@ -103,6 +109,12 @@ def leaves(insn: Instruction) -> bool:
     kind = insn.spec.kind
     return kind is Kind.EXIT or (kind is Kind.CALL and (
         insn.src == CallKind.LOCAL or insn.imm in (HELPER_LOOP, HELPER_TAIL_CALL)))
+
+
+def helper_call(insn: Instruction) -> bool:
+    """A call of a helper that returns to the next instruction (not bpf_loop, not tail_call)."""
+    return (insn.spec.kind is Kind.CALL and insn.src == CallKind.HELPER
+            and insn.imm not in (HELPER_LOOP, HELPER_TAIL_CALL))
 
 
 def stepped(insn: Instruction) -> bool:
@@ -203,7 +215,7 @@ class UnitWriter:
 
     def source(self, name: str) -> str:
         out = self.out
-        out.add(f"def {name}(regs, ll, pc, stop, guard, sb, sd, sw, sl, nmaps, LD, ST, STEP):")
+        out.add(f"def {name}(regs, ll, pc, stop, guard, sb, sd, sw, sl, nmaps, LD, ST, STEP, CALL):")
         out.depth += 1
         out.add(f"{REGS} = regs", "left = stop", "wm = 0",
                 "sl1, sl2, sl4, sl8 = sl - 1, sl - 2, sl - 4, sl - 8", "while True:")
@@ -277,6 +289,11 @@ class UnitWriter:
         for index, (pc, insn) in enumerate(block.body):
             done = f"stop - left - {length - index}"
             mask = f"wm | {written}" if written else "wm"
+            if helper_call(insn):
+                self._call(pc, insn, f"stop - left - {length - index - 1}", mask,
+                           length - index - 1)
+                written, has_step = 0, True
+                continue
             if stepped(insn):
                 self._step(pc, insn, done, mask, length - index - 1)
                 written, has_step = 0, True
@@ -305,6 +322,17 @@ class UnitWriter:
         out.depth -= 1
         # What ran so far is recorded: count from here, with nothing written yet.
         out.add(f"{REGS} = regs", f"stop = left + {rest}", "wm = 0")
+
+    def _call(self, pc: int, insn: Instruction, done: str, mask: str, rest: int) -> None:
+        """A helper call through CALL, which runs what step() would and returns r0 (None:
+        the run ends here, with the registers written back)."""
+        out = self.out
+        out.add(f"v = CALL({pc}, {done}, {mask}, ll, {insn.imm}, r1, r2, r3, r4, r5)",
+                "if v is None:")
+        out.depth += 1
+        out.add(f"regs[:] = {REGS}", "return None, 0, 0, ll")
+        out.depth -= 1
+        out.add("r0 = v", f"stop = left + {rest}", "wm = 0")
 
     def _goto(self, target: int) -> None:
         if target in self.unit.blocks:

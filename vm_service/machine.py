@@ -84,6 +84,16 @@ class Event(NamedTuple):
         return self._asdict()
 
 
+def fault_event(pc: int, error: Exception) -> Event:
+    """The terminal event for an exception raised while executing the instruction at ``pc``."""
+    if isinstance(error, MemoryFault):
+        return Event("fault", pc, error.reason, addr=error.addr, size=error.size,
+                     region=error.region_name, access=error.access)
+    if isinstance(error, MachineFault):
+        return Event("fault", pc, str(error))
+    return Event("fault", pc, f"internal error: {type(error).__name__}: {error}")
+
+
 # The "step" event for each pc, built once: events are immutable, and one is returned per step.
 STEP_EVENTS: dict[int, Event] = {}
 
@@ -180,13 +190,8 @@ class Machine:
         env.clock_ns += env.ns_per_insn  # Environment.tick(), inlined: once per step
         try:
             outcome = self._execute[insn.spec.kind](insn, pc)
-        except MemoryFault as fault:
-            return self._end(Event("fault", pc, fault.reason, addr=fault.addr, size=fault.size,
-                                   region=fault.region_name, access=fault.access))
-        except MachineFault as fault:
-            return self._end(Event("fault", pc, str(fault)))
         except Exception as error:  # a bug of ours must still not crash the caller
-            return self._end(Event("fault", pc, f"internal error: {type(error).__name__}: {error}"))
+            return self._end(fault_event(pc, error))
         if isinstance(outcome, Event):
             return self._end(outcome)
         self.pc = pc + 1 if outcome is None else outcome
@@ -389,22 +394,31 @@ class Machine:
             return self._call_local(insn, pc)
         if insn.src == CallKind.KFUNC:
             raise MachineFault(f"kernel function calls (kfunc btf_id {insn.imm}) are not supported")
-        helper = self.helpers.get(insn.imm)
-        if helper is None:
-            name = self.helper_name(insn.imm)
-            if name is None:
-                raise MachineFault(f"invalid func unknown#{insn.imm}")
-            raise MachineFault(f"program of this type cannot use helper {name}#{insn.imm}")
+        helper = self.helper(insn.imm)
         result = helper(self, *self.regs[1:6])  # for these two: the prototype's checks only
         if insn.imm == HELPER_LOOP:
             return self._bpf_loop(pc)
         if insn.imm == HELPER_TAIL_CALL:
             return self._tail_call(pc)
+        self.helper_returned(helper, result)
+        return None
+
+    def helper(self, helper_id: int) -> Helper:
+        """The helper a call instruction names; MachineFault (the kernel's words) if none."""
+        helper = self.helpers.get(helper_id)
+        if helper is None:
+            name = self.helper_name(helper_id)
+            if name is None:
+                raise MachineFault(f"invalid func unknown#{helper_id}")
+            raise MachineFault(f"program of this type cannot use helper {name}#{helper_id}")
+        return helper
+
+    def helper_returned(self, helper: Helper, result: int) -> None:
+        """r0 = the result; r1-r5 become unreadable, as after any helper call."""
         self.regs[0] = result & MASK64
         written = self.written
         written[1:6] = CLOBBERED_FLAGS  # a hot path: one slice, not a loop
         written[0] = not getattr(helper, "returns_void", False)  # void: r0 stays uninitialised
-        return None
 
     def _bpf_loop(self, pc: int) -> int | None:
         """bpf_loop(nr_loops, callback, ctx, flags): each iteration is a real call, steppable.

@@ -8,7 +8,10 @@ known helper the type may not call faults with the kernel's message::
 
 ``None`` is raw mode: every helper all program types share. Each call first
 checks its arguments against the prototype as the verifier would have
-(``calling.py``), then runs the implementation, one module per family:
+(``calling.py``), then runs the implementation, one module per family. An
+implementation receives the machine and r1-r5, with a map argument as the map
+itself and a key or value the helper reads as its bytes, as the kernel's
+helpers receive a ``struct bpf_map *`` and a pointer to the key:
 
 =========== ===============================================================
 map_ops     map_lookup/update/delete_elem, map_push/pop/peek_elem
@@ -28,7 +31,7 @@ from __future__ import annotations
 from ..helper_ids import helper_name
 from ..machine import Helper, Machine, MachineFault
 from ..maps.base import MapError
-from .calling import compile_checks
+from .calling import compile_arguments
 from .kinds import RET_VOID, ArgKind, ProgType, RetKind
 from .prototypes import PROTOTYPES, HelperProto
 
@@ -39,12 +42,12 @@ __all__ = ["ENVIRONMENT_HELPERS", "PROTOTYPES", "ArgKind", "HelperProto", "ProgT
 def bind(proto: HelperProto) -> Helper:
     """The Machine-facing helper: argument checks, then the implementation."""
     impl = proto.impl
-    check_arguments = compile_checks(proto)
+    resolve = compile_arguments(proto)
 
     def call(machine: Machine, r1: int, r2: int, r3: int, r4: int, r5: int) -> int:
-        check_arguments(machine, (r1, r2, r3, r4, r5))
+        args = (r1, r2, r3, r4, r5) if resolve is None else resolve(machine, r1, r2, r3, r4, r5)
         try:
-            return impl(machine, r1, r2, r3, r4, r5)
+            return impl(machine, *args)
         except MapError as error:
             raise MachineFault(f"{proto.name}: {error.message}") from None
         except ValueError as error:  # a call the map model cannot take (a CPU it lacks)

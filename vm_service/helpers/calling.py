@@ -15,14 +15,17 @@ runs. An implementation may then trust its arguments:
 * ``ARG_PTR_TO_CONST_STR`` is a NUL-terminated string in mapped memory (the
   kernel further insists on a read-only map value; raw mode has none to offer).
 
-A violation ends the run like the verifier's rejection would: a ``MemoryFault``
-(which keeps the address for the UI) or a ``MachineFault``, naming the register.
+The implementation receives what the kernel's helper would: the map itself
+(a ``BpfMap``) for ``ARG_CONST_MAP_PTR``, and the key or value bytes for a
+key or a value the helper reads; every other argument stays the register's
+number. A violation ends the run like the verifier's rejection would: a
+``MemoryFault`` (which keeps the address for the UI) or a ``MachineFault``,
+naming the register.
 """
 
 from __future__ import annotations
 
-from functools import partial
-from typing import TYPE_CHECKING, Callable, Sequence
+from typing import TYPE_CHECKING, Callable
 
 from ..machine import MachineFault
 from ..memory import MemoryFault
@@ -70,13 +73,27 @@ def map_type_of(bpf_map) -> int:
     return int(bpf_map.spec.type)
 
 
+def compatible(map_type: int, helper_id: int) -> bool:
+    """The verifier's map/helper pairing (``check_map_func_compatibility``)."""
+    allowed_helpers = MAP_ONLY.get(map_type)
+    allowed_maps = HELPER_ONLY.get(helper_id)
+    return not ((allowed_helpers is not None and helper_id not in allowed_helpers) or (
+        allowed_maps is not None and map_type not in allowed_maps))
+
+
+def incompatible_map_types(helper_id: int) -> frozenset[int]:
+    """The map types a helper refuses, decided once: only types the tables name can be."""
+    named = set(MAP_ONLY) | {t for types in HELPER_ONLY.values() for t in types}
+    allowed_maps = HELPER_ONLY.get(helper_id)
+    if allowed_maps is not None:  # every other type is refused too
+        return frozenset(t for t in range(256) if not compatible(t, helper_id))
+    return frozenset(t for t in named if not compatible(t, helper_id))
+
+
 def check_map_compatible(bpf_map, proto: "HelperProto") -> None:
     """The verifier's map/helper pairing, with its message."""
     map_type = map_type_of(bpf_map)
-    allowed_helpers = MAP_ONLY.get(map_type)
-    allowed_maps = HELPER_ONLY.get(proto.id)
-    if (allowed_helpers is not None and proto.id not in allowed_helpers) or (
-            allowed_maps is not None and map_type not in allowed_maps):
+    if not compatible(map_type, proto.id):
         raise MachineFault(f"cannot pass map_type {map_type} into func {proto.name}#{proto.id}")
 
 
@@ -93,67 +110,121 @@ def _check_range(machine: "Machine", proto: "HelperProto", reg: int, addr: int, 
                           f"but the helper writes {size} bytes at 0x{addr:x}")
 
 
-def compile_checks(proto: "HelperProto") -> Callable[["Machine", Sequence[int]], None]:
+# step(machine, value, bpf_map, next_value) -> what the implementation receives for value
+Step = Callable[["Machine", int, object, int], object]
+
+
+def compile_arguments(proto: "HelperProto") -> Callable[..., tuple] | None:
     """The argument checks of ``proto`` as one function, decided once per prototype.
 
+    ``resolve(machine, r1, r2, r3, r4, r5)`` checks the registers and returns the
+    five arguments the implementation receives (maps, keys and read values
+    turned into objects and bytes). None when the prototype has nothing to check.
     Helper calls sit in programs' hot loops, so the kinds and flags are read here,
-    not on every call.
+    once, and the checks are written out as one straight Python function.
     """
-    steps: list[Callable] = []
+    namespace: dict[str, Step] = {}
+    lines = []
+    bpf_map = "None"
     for index, kind in enumerate(proto.args):
-        reg, base = index + 1, kind.base
-        access = "write" if kind.has(TypeFlag.MEM_WRITE) or kind.has(TypeFlag.MEM_UNINIT) else "read"
-        if base is ArgBase.ARG_CONST_MAP_PTR:
-            steps.append(partial(_map_step, proto, index))
-        elif base is ArgBase.ARG_PTR_TO_MAP_KEY:
-            steps.append(partial(_map_range_step, proto, index, "key_size", "read"))
-        elif base is ArgBase.ARG_PTR_TO_MAP_VALUE:
-            steps.append(partial(_map_range_step, proto, index, "value_size", access))
-        elif base is ArgBase.ARG_PTR_TO_MEM:
-            steps.append(partial(_buffer_step, proto, index, access,
-                                 kind.has(TypeFlag.PTR_MAYBE_NULL)))
-        elif base is ArgBase.ARG_CONST_SIZE:
-            steps.append(partial(_nonzero_size_step, reg))
-        elif base is ArgBase.ARG_PTR_TO_CONST_STR:
-            steps.append(partial(_string_step, proto, index))
-
-    def check(machine: "Machine", args: Sequence[int]) -> None:
-        bpf_map = None
-        for step in steps:
-            bpf_map = step(machine, args, bpf_map)
-    return check
+        step = _step_for(proto, index, kind)
+        if step is None:
+            continue
+        reg, following = f"r{index + 1}", f"r{index + 2}" if index < 4 else "0"
+        namespace[f"step{reg}"] = step
+        lines.append(f"    {reg} = step{reg}(machine, {reg}, {bpf_map}, {following})")
+        if kind.base is ArgBase.ARG_CONST_MAP_PTR:
+            bpf_map = reg
+    if not lines:
+        return None
+    source = "\n".join(["def resolve(machine, r1, r2, r3, r4, r5):", *lines,
+                        "    return r1, r2, r3, r4, r5"])
+    exec(compile(source, f"<arguments of {proto.name}>", "exec"), namespace)
+    return namespace["resolve"]
 
 
-def _map_step(proto, index, machine, args, bpf_map):
-    bpf_map = machine.map_at(args[index])
-    check_map_compatible(bpf_map, proto)
-    return bpf_map
+def _step_for(proto: "HelperProto", index: int, kind) -> Step | None:
+    """The step that checks argument ``index`` of ``proto``, if its kind needs one."""
+    base = kind.base
+    access = "write" if kind.has(TypeFlag.MEM_WRITE) or kind.has(TypeFlag.MEM_UNINIT) else "read"
+    if base is ArgBase.ARG_CONST_MAP_PTR:
+        return _map_step(proto)
+    if base is ArgBase.ARG_PTR_TO_MAP_KEY:
+        return _map_read_step(proto, index, "key_size")
+    if base is ArgBase.ARG_PTR_TO_MAP_VALUE and access == "read":
+        return _map_read_step(proto, index, "value_size")
+    if base is ArgBase.ARG_PTR_TO_MAP_VALUE:
+        return _map_range_step(proto, index, access)
+    if base is ArgBase.ARG_PTR_TO_MEM:
+        return _buffer_step(proto, index, access, kind.has(TypeFlag.PTR_MAYBE_NULL))
+    if base is ArgBase.ARG_CONST_SIZE:
+        return _nonzero_size_step(index)
+    if base is ArgBase.ARG_PTR_TO_CONST_STR:
+        return _string_step(proto, index)
+    return None
 
 
-def _map_range_step(proto, index, size_field, access, machine, args, bpf_map):
-    _check_range(machine, proto, index + 1, args[index], getattr(bpf_map.spec, size_field), access)
-    return bpf_map
+# Each factory below returns one argument's step. (Closures, not functools.partial:
+# they run on every helper call, and cost less.)
+
+def _map_step(proto) -> Step:
+    refused = incompatible_map_types(proto.id)
+
+    def step(machine, value, bpf_map, following):
+        bpf_map = machine.map_at(value)
+        if bpf_map.spec.type in refused:
+            check_map_compatible(bpf_map, proto)  # raises, with the kernel's message
+        return bpf_map
+    return step
 
 
-def _buffer_step(proto, index, access, maybe_null, machine, args, bpf_map):
-    reg, value, size = index + 1, args[index], args[index + 1]
-    if value == 0 and maybe_null:
-        if size:
-            raise MachineFault(f"R{reg} is NULL but R{reg + 1} (its size) is {size}")
-    elif size:
-        _check_range(machine, proto, reg, value, size, access)
-    return bpf_map
+def _map_read_step(proto, index, size_field) -> Step:
+    """A key or value the helper reads: its bytes."""
+    reg = index + 1
+
+    def step(machine, value, bpf_map, following):
+        try:
+            return machine.memory.read_bytes(value, getattr(bpf_map, size_field))
+        except MemoryFault as fault:
+            raise MemoryFault(fault.addr, fault.size, fault.access, fault.region,
+                              f"R{reg} ({proto.name} argument {reg}): {fault.reason}") from None
+    return step
 
 
-def _nonzero_size_step(reg, machine, args, bpf_map):
-    if args[reg - 1] == 0:
-        raise MachineFault(f"R{reg} invalid zero-sized read: u64=[0,0]")
-    return bpf_map
+def _map_range_step(proto, index, access) -> Step:
+    def step(machine, value, bpf_map, following):
+        _check_range(machine, proto, index + 1, value, bpf_map.value_size, access)
+        return value
+    return step
 
 
-def _string_step(proto, index, machine, args, bpf_map):
-    _check_string(machine, proto, index + 1, args[index])
-    return bpf_map
+def _buffer_step(proto, index, access, maybe_null) -> Step:
+    """A buffer and its size, the next argument."""
+    reg = index + 1
+
+    def step(machine, value, bpf_map, size):
+        if value == 0 and maybe_null:
+            if size:
+                raise MachineFault(f"R{reg} is NULL but R{reg + 1} (its size) is {size}")
+        elif size:
+            _check_range(machine, proto, reg, value, size, access)
+        return value
+    return step
+
+
+def _nonzero_size_step(index) -> Step:
+    def step(machine, value, bpf_map, following):
+        if value == 0:
+            raise MachineFault(f"R{index + 1} invalid zero-sized read: u64=[0,0]")
+        return value
+    return step
+
+
+def _string_step(proto, index) -> Step:
+    def step(machine, value, bpf_map, following):
+        _check_string(machine, proto, index + 1, value)
+        return value
+    return step
 
 
 def _check_string(machine: "Machine", proto: "HelperProto", reg: int, addr: int) -> None:

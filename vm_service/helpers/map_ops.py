@@ -1,8 +1,8 @@
 """Map helpers: lookup, update, delete, and the queue/stack trio push, pop, peek.
 
-Keys and values are read from simulated memory; the prototype check has already
-made sure they are there (``calling.py``). The map objects do the rest and
-answer with the kernel's return codes (``vm_service.maps``).
+The calling layer (``calling.py``) has checked the arguments and hands over the
+map object and the key and value bytes; the map objects do the rest and answer
+with the kernel's return codes (``vm_service.maps``).
 
 A lookup returns a pointer onto the map's live storage, mapped on first use as
 a region named after the map and key, so the program's stores land in the map
@@ -49,9 +49,7 @@ def map_handle(m: "Machine", bpf_map) -> int:
     return m.map_address(len(m.maps) - 1)
 
 
-def map_lookup_elem(m: "Machine", map_ptr: int, key_ptr: int, *_args: int) -> int:
-    bpf_map = m.map_at(map_ptr)
-    key = m.memory.read_bytes(key_ptr, bpf_map.spec.key_size)
+def map_lookup_elem(m: "Machine", bpf_map, key: bytes, *_args: int) -> int:
     found = bpf_map.lookup(key, cpu=m.env.cpu)
     if found is None:
         return 0
@@ -64,27 +62,21 @@ def map_lookup_elem(m: "Machine", map_ptr: int, key_ptr: int, *_args: int) -> in
     return m.value_pointer(found, f"{map_label(m, bpf_map)}[{key_label(key)}]", writable=writable)
 
 
-def map_update_elem(m: "Machine", map_ptr: int, key_ptr: int, value_ptr: int, flags: int,
+def map_update_elem(m: "Machine", bpf_map, key: bytes, value: bytes, flags: int,
                     *_args: int) -> int:
-    bpf_map = m.map_at(map_ptr)
-    key = m.memory.read_bytes(key_ptr, bpf_map.spec.key_size)
-    value = m.memory.read_bytes(value_ptr, bpf_map.spec.value_size)
     return bpf_map.update(key, value, flags, cpu=m.env.cpu)
 
 
-def map_delete_elem(m: "Machine", map_ptr: int, key_ptr: int, *_args: int) -> int:
-    bpf_map = m.map_at(map_ptr)
-    return bpf_map.delete(m.memory.read_bytes(key_ptr, bpf_map.spec.key_size))
+def map_delete_elem(m: "Machine", bpf_map, key: bytes, *_args: int) -> int:
+    return bpf_map.delete(key)
 
 
-def map_push_elem(m: "Machine", map_ptr: int, value_ptr: int, flags: int, *_args: int) -> int:
-    bpf_map = m.map_at(map_ptr)
-    return bpf_map.push(m.memory.read_bytes(value_ptr, bpf_map.spec.value_size), flags)
+def map_push_elem(m: "Machine", bpf_map, value: bytes, flags: int, *_args: int) -> int:
+    return bpf_map.push(value, flags)
 
 
-def _take(m: "Machine", map_ptr: int, value_ptr: int, operation: str) -> int:
+def _take(m: "Machine", bpf_map, value_ptr: int, operation: str) -> int:
     """pop/peek: copy the element to value_ptr; an empty map zeroes it and answers -ENOENT."""
-    bpf_map = m.map_at(map_ptr)
     size = bpf_map.spec.value_size
     result = getattr(bpf_map, operation)()
     if isinstance(result, int):
@@ -95,9 +87,9 @@ def _take(m: "Machine", map_ptr: int, value_ptr: int, operation: str) -> int:
     return 0
 
 
-def map_pop_elem(m: "Machine", map_ptr: int, value_ptr: int, *_args: int) -> int:
-    return _take(m, map_ptr, value_ptr, "pop")
+def map_pop_elem(m: "Machine", bpf_map, value_ptr: int, *_args: int) -> int:
+    return _take(m, bpf_map, value_ptr, "pop")
 
 
-def map_peek_elem(m: "Machine", map_ptr: int, value_ptr: int, *_args: int) -> int:
-    return _take(m, map_ptr, value_ptr, "peek")
+def map_peek_elem(m: "Machine", bpf_map, value_ptr: int, *_args: int) -> int:
+    return _take(m, bpf_map, value_ptr, "peek")

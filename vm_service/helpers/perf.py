@@ -28,9 +28,8 @@ BPF_F_INDEX_MASK = 0xFFFF_FFFF
 BPF_F_CURRENT_CPU = BPF_F_INDEX_MASK
 
 
-def perf_event_output(m: "Machine", ctx: int, map_ptr: int, flags: int, data: int,
+def perf_event_output(m: "Machine", ctx: int, bpf_map, flags: int, data: int,
                       size: int) -> int:
-    bpf_map = m.map_at(map_ptr)
     if flags & ~BPF_F_INDEX_MASK:
         return -EINVAL
     index = flags & BPF_F_INDEX_MASK

@@ -30,9 +30,9 @@ borrow their target's helpers; the table gives them the base set only.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Callable
 
 from ..helper_ids import HELPER_IDS
-from ..machine import Helper
 from . import clock, control, map_ops, perf, printk, probe, ringbuf, strings, task
 from .kinds import (ARG_ANYTHING, ARG_CONST_ALLOC_SIZE_OR_ZERO, ARG_CONST_MAP_PTR, ARG_CONST_SIZE,
                     ARG_CONST_SIZE_OR_ZERO, ARG_PTR_TO_CONST_STR, ARG_PTR_TO_CTX, ARG_PTR_TO_FUNC,
@@ -59,7 +59,7 @@ class HelperProto:
     ret: RetKind
     prog_types: frozenset[ProgType] | None      # None: every program type
     gpl_only: bool
-    impl: Helper
+    impl: Callable[..., int]   # receives maps and keys resolved (calling.py)
     summary: str = ""
 
     def allowed_in(self, prog_type: ProgType | None) -> bool:
@@ -69,7 +69,7 @@ class HelperProto:
         return self.prog_types is None or prog_type in self.prog_types
 
 
-def _row(name: str, args: tuple[ArgKind, ...], ret: RetKind, impl: Helper, *,
+def _row(name: str, args: tuple[ArgKind, ...], ret: RetKind, impl: Callable[..., int], *,
          gpl: bool = False, types: frozenset[ProgType] | None = None,
          summary: str = "") -> HelperProto:
     return HelperProto(HELPER_IDS[name], name, args, ret, types, gpl, impl, summary)

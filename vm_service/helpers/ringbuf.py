@@ -31,10 +31,9 @@ def _record_output(m: "Machine", bpf_map, data: bytes) -> None:
                      "pc": m.pc, "step": m.instructions})
 
 
-def ringbuf_output(m: "Machine", map_ptr: int, data: int, size: int, flags: int,
+def ringbuf_output(m: "Machine", bpf_map, data: int, size: int, flags: int,
                    *_args: int) -> int:
     """Copy size bytes into a new record and submit it: 0, -EAGAIN (full) or -EINVAL (flags)."""
-    bpf_map = m.map_at(map_ptr)
     payload = m.memory.read_bytes(data, size)
     result = bpf_map.output(payload, flags)
     if result == 0:
@@ -42,9 +41,8 @@ def ringbuf_output(m: "Machine", map_ptr: int, data: int, size: int, flags: int,
     return result
 
 
-def ringbuf_reserve(m: "Machine", map_ptr: int, size: int, flags: int, *_args: int) -> int:
+def ringbuf_reserve(m: "Machine", bpf_map, size: int, flags: int, *_args: int) -> int:
     """A pointer to size bytes of a new busy record, or 0."""
-    bpf_map = m.map_at(map_ptr)
     if flags:
         return 0
     position = bpf_map.query(BPF_RB_PROD_POS)
@@ -95,6 +93,6 @@ def ringbuf_discard(m: "Machine", data: int, flags: int, *_args: int) -> int:
     return _release(m, data, flags, discard=True)
 
 
-def ringbuf_query(m: "Machine", map_ptr: int, flags: int, *_args: int) -> int:
+def ringbuf_query(m: "Machine", bpf_map, flags: int, *_args: int) -> int:
     """BPF_RB_AVAIL_DATA (0), _RING_SIZE (1), _CONS_POS (2), _PROD_POS (3); anything else 0."""
-    return m.map_at(map_ptr).query(flags)
+    return bpf_map.query(flags)

@@ -96,21 +96,29 @@ class ArrayMap(BpfMap):
 
     # -- program side ---------------------------------------------------------------
 
+    # lookup and update are the hot path of map-heavy programs: they call as little as they can.
+
     def lookup(self, key: bytes, cpu: int = 0) -> bytearray | None:
         """The live value (a per-CPU array: ``cpu``'s copy; None for a CPU that does not exist)."""
-        index = index_of(self._key(key))
+        if type(key) is not bytes or len(key) != 4:
+            key = self._key(key)
+        index = U32.unpack(key)[0]
         if index >= self.max_entries:
             return None
         if self.percpu:
             if not 0 <= cpu < self.ncpus:
                 return None
             return self._cpu_storage(index)[cpu]
-        return self._storage(index)
+        value = self.values.get(index)
+        return value if value is not None else self._storage(index)
 
     def update(self, key: bytes, value: bytes, flags: int = 0, cpu: int = 0) -> int:
         """``array_map_update_elem``: in place; a per-CPU array sets only ``cpu``'s copy."""
-        index = index_of(self._key(key))
-        value = self._value(value)
+        if type(key) is not bytes or len(key) != 4:
+            key = self._key(key)
+        index = U32.unpack(key)[0]
+        if type(value) is not bytes or len(value) != self.value_size:
+            value = self._value(value)
         if (flags & ~BPF_F_LOCK) > BPF_EXIST:
             return -EINVAL
         if index >= self.max_entries:
@@ -121,6 +129,11 @@ class ArrayMap(BpfMap):
             return -EINVAL
         if self.percpu:
             self._cpu_storage(index)[self._cpu(cpu)][:] = value
+        elif self.spec.spin_lock_off is None:
+            storage = self.values.get(index)
+            if storage is None:
+                storage = self._storage(index)
+            storage[:] = value
         else:
             self._store(self._storage(index), value)
         return 0

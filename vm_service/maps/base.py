@@ -228,6 +228,11 @@ class BpfMap:
 
     def __init__(self, spec: MapSpec, ncpus: int = 2, id: int = 0):
         self.spec = spec
+        # The spec is frozen: its sizes are copied into plain attributes, read on every call.
+        self.key_size: int = spec.key_size
+        self.value_size: int = spec.value_size
+        self.max_entries: int = spec.max_entries
+        self.percpu: bool = spec.type in PERCPU_TYPES
         self.ncpus = ncpus
         self.id = id
         self.frozen = False
@@ -245,24 +250,8 @@ class BpfMap:
         return self.spec.type
 
     @property
-    def key_size(self) -> int:
-        return self.spec.key_size
-
-    @property
-    def value_size(self) -> int:
-        return self.spec.value_size
-
-    @property
-    def max_entries(self) -> int:
-        return self.spec.max_entries
-
-    @property
     def flags(self) -> int:
         return self.spec.map_flags
-
-    @property
-    def percpu(self) -> bool:
-        return self.spec.type in PERCPU_TYPES
 
     @property
     def user_value_size(self) -> int:
@@ -374,13 +363,15 @@ class BpfMap:
         raise MapError(ENOTSUPP, f"{self.type.name.lower()} maps cannot be iterated")
 
     def _key(self, key) -> bytes:
-        key = bytes(key)
+        if type(key) is not bytes:
+            key = bytes(key)
         if len(key) != self.key_size:
             raise ValueError(f"key is {len(key)} bytes; this map's keys are {self.key_size}")
         return key
 
     def _value(self, value, size: int | None = None) -> bytes:
-        value = bytes(value)
+        if type(value) is not bytes:
+            value = bytes(value)
         want = self.value_size if size is None else size
         if len(value) != want:
             raise ValueError(f"value is {len(value)} bytes; this map needs {want}")

@@ -31,6 +31,7 @@ evicts instead (see ``lru.py``) and answers -ENOMEM only if nothing can go.
 from __future__ import annotations
 
 from dataclasses import replace
+from functools import lru_cache
 
 from .base import (ACCESS_MASK, BPF_EXIST, BPF_F_LOCK, BPF_NOEXIST, E2BIG, EEXIST, EINVAL,
                    ENOENT, ENOMEM, ENOTSUPP, KMALLOC_MAX_SIZE, PCPU_MIN_UNIT_SIZE, BpfMap,
@@ -43,6 +44,9 @@ HTAB_FLAGS = int(MapFlag.NO_PREALLOC | MapFlag.NO_COMMON_LRU | MapFlag.NUMA_NODE
 HTAB_ELEM_SIZE = 48          # sizeof(struct htab_elem) on 64-bit
 BUCKET_SIZE = 16             # sizeof(struct bucket)
 U32_MAX = 0xFFFF_FFFF
+# Hashing a key costs more than the rest of an update: buckets are computed only to
+# iterate, and remembered, since the same keys come back.
+cached_jhash = lru_cache(maxsize=1 << 16)(jhash)
 LRU_TYPES = frozenset({MapType.LRU_HASH, MapType.LRU_PERCPU_HASH})
 PERCPU_HASH_TYPES = frozenset({MapType.PERCPU_HASH, MapType.LRU_PERCPU_HASH})
 
@@ -95,17 +99,17 @@ class PerCpu:
 
 
 class Element:
-    """An element in the table: bucket position (``seq``: newer is nearer the head) and value.
+    """An element in the table: when it was linked (``seq``: newer is nearer the head of
+    its bucket) and its value. The bucket itself is hashed only to iterate.
 
     ``value`` is a bytearray, a ``PerCpu``, or (hash of maps) the inner map.
     ``node`` is the LRU node holding it, -1 outside LRU maps.
     """
 
-    __slots__ = ("seq", "bucket", "value", "node")
+    __slots__ = ("seq", "value", "node")
 
-    def __init__(self, seq: int, bucket: int, value, node: int = -1):
+    def __init__(self, seq: int, value, node: int = -1):
         self.seq = seq
-        self.bucket = bucket
         self.value = value
         self.node = node
 
@@ -140,7 +144,8 @@ class HashMap(BpfMap):
 
     def lookup(self, key: bytes, cpu: int = 0):
         """The live value (per-CPU maps: ``cpu``'s copy); an LRU lookup marks the element used."""
-        key = self._key(key)
+        if type(key) is not bytes or len(key) != self.key_size:
+            key = self._key(key)
         if self.percpu and not 0 <= cpu < self.ncpus:
             return None                     # bpf_map_lookup_percpu_elem: no such CPU
         elem = self.elems.get(key)
@@ -151,7 +156,13 @@ class HashMap(BpfMap):
         return elem.value.values[cpu] if self.percpu else elem.value
 
     def update(self, key: bytes, value: bytes, flags: int = 0, cpu: int = 0) -> int:
-        return self._update(self._key(key), self._value(value), flags, self._cpu(cpu), False)
+        if type(key) is not bytes or len(key) != self.key_size:  # checks only when needed:
+            key = self._key(key)                                 # updates are a hot path
+        if type(value) is not bytes or len(value) != self.value_size:
+            value = self._value(value)
+        if not 0 <= cpu < self.ncpus:
+            cpu = self._cpu(cpu)
+        return self._update(key, value, flags, cpu, False)
 
     def delete(self, key: bytes, cpu: int = 0) -> int:
         return self._delete(self._key(key), self._cpu(cpu))
@@ -194,7 +205,7 @@ class HashMap(BpfMap):
         return [(key, self._user_value(self.elems[key].value)) for key in self._order()]
 
     def bucket_of(self, key: bytes) -> int:
-        return jhash(key, self.hash_seed) & (self.n_buckets - 1)
+        return cached_jhash(key, self.hash_seed) & (self.n_buckets - 1)
 
     # -- the kernel's update paths ---------------------------------------------------------
 
@@ -234,7 +245,10 @@ class HashMap(BpfMap):
             storage = self._recycled(cpu)
             if storage is None:
                 storage = bytearray(self.value_size)
-        self._store(storage, value)
+        if self.spec.spin_lock_off is None:
+            storage[:] = value
+        else:
+            self._store(storage, value)
         self._link(key, storage)
         return 0
 
@@ -332,14 +346,15 @@ class HashMap(BpfMap):
     def _link(self, key: bytes, storage, node: int = -1) -> None:
         """Put a new element at the head of its bucket (replacing the key's old element)."""
         self.clock += 1
-        self.elems[key] = Element(self.clock, self.bucket_of(key), storage, node)
+        self.elems[key] = Element(self.clock, storage, node)
         if node >= 0:
             self.node_keys[node] = key
         self.order = None
 
     def _order(self) -> list[bytes]:
         if self.order is None:
-            ranked = sorted(self.elems.items(), key=lambda kv: (kv[1].bucket, -kv[1].seq))
+            bucket_of = self.bucket_of
+            ranked = sorted(self.elems.items(), key=lambda kv: (bucket_of(kv[0]), -kv[1].seq))
             self.order = [key for key, _ in ranked]
             self.position = {key: i for i, key in enumerate(self.order)}
         return self.order

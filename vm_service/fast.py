@@ -26,7 +26,7 @@ from typing import Callable, Iterable
 
 from .environment import Environment
 from .fast_translate import Unit, UnitWriter, plan
-from .machine import Event, Machine, fault_event
+from .machine import CLOBBERED_FLAGS, Event, Machine, fault_event
 from .memory import Memory
 from .opcodes import Kind
 from .program import Program
@@ -251,20 +251,25 @@ class _Segments:
         m = self.machine
         m.pc = pc
         m.instructions += done  # record(), inlined: helper calls are hot
-        m.env.clock_ns += done * m.env.ns_per_insn
+        env = m.env
+        env.clock_ns += done * env.ns_per_insn
         m.loops_left = ll
         flags = m.written
-        for reg in WRITTEN_BITS[mask]:
-            flags[reg] = True
+        if mask:
+            for reg in WRITTEN_BITS[mask]:
+                flags[reg] = True
         try:
             helper = m.helpers.get(helper_id) or m.helper(helper_id)
             result = helper(m, r1, r2, r3, r4, r5)
         except Exception as error:  # as step(): any exception is the run's fault
             m.result = fault_event(pc, error)
             return None
-        m.helper_returned(helper, result)
+        # Machine.helper_returned(), inlined (INLINED names it: an override means step mode).
+        r0 = m.regs[0] = result & MASK64
+        flags[1:6] = CLOBBERED_FLAGS
+        flags[0] = not getattr(helper, "returns_void", False)
         m.pc = pc + 1
-        return m.regs[0]
+        return r0
 
 
 def run_fast(machine: Machine, budget: int | None = None, breakpoints: Iterable[int] = ()) -> Event:

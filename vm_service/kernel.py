@@ -57,6 +57,7 @@ class Cmd(enum.IntEnum):
     PROG_LOAD = 5
     PROG_TEST_RUN = 10
     OBJ_GET_INFO_BY_FD = 15
+    BTF_LOAD = 18
     MAP_LOOKUP_AND_DELETE_ELEM = 21
     MAP_FREEZE = 22
 
@@ -203,6 +204,16 @@ class TestRunAttr(ctypes.Structure):
     __test__ = False  # not a pytest test class, despite the name
 
 
+class BtfLoadAttr(ctypes.Structure):
+    _fields_ = [
+        ("btf", ctypes.c_uint64),
+        ("btf_log_buf", ctypes.c_uint64),
+        ("btf_size", ctypes.c_uint32),
+        ("btf_log_size", ctypes.c_uint32),
+        ("btf_log_level", ctypes.c_uint32),
+    ]
+
+
 class InfoAttr(ctypes.Structure):
     _fields_ = [
         ("bpf_fd", ctypes.c_uint32),
@@ -272,11 +283,16 @@ class LoadResult:
 
 @dataclass(frozen=True)
 class RunResult:
-    """What BPF_PROG_TEST_RUN answered. ``retval`` is only the low 32 bits of r0."""
+    """What BPF_PROG_TEST_RUN answered. ``retval`` is only the low 32 bits of r0.
+
+    ``ctx_out`` is the context the kernel copied back (``struct __sk_buff``,
+    ``struct xdp_md``...), when one was asked for.
+    """
 
     retval: int
     data_out: bytes
     duration: int
+    ctx_out: bytes | None = None
 
 
 @dataclass(frozen=True)
@@ -333,17 +349,24 @@ def close(fd: int) -> None:
 
 def prog_load(code: bytes, prog_type: ProgType = ProgType.SOCKET_FILTER, license: str = "GPL",
               log_level: int = LogLevel.BRANCHES, *, prog_flags: int = 0,
-              expected_attach_type: int = 0, name: str = "") -> LoadResult:
+              expected_attach_type: int = 0, name: str = "", btf_fd: int = 0,
+              func_info: bytes = b"", attach_btf_id: int = 0) -> LoadResult:
     """Load bytecode; returns the fd, or None with the errno and the verifier's log.
 
     With a log level the log is always captured; when it does not fit, the
     kernel answers ENOSPC (and since 6.4 says how much it needed), so the load
-    is retried with a larger buffer.
+    is retried with a larger buffer. ``func_info`` are ``struct bpf_func_info``
+    records (insn_off, type_id: two u32) into the BTF loaded as ``btf_fd``;
+    the kernel wants them for programs that pass callbacks (bpf_loop).
+    ``attach_btf_id`` is the kernel BTF id of what a BTF-attached program
+    (fentry, fexit, tp_btf, lsm, iter) attaches to: the verifier checks the
+    program against it.
     """
     if len(code) % 8:
         raise ValueError(f"bytecode is {len(code)} bytes, not a multiple of 8")
     insns = ctypes.create_string_buffer(bytes(code), len(code) or 1)
     license_buf = ctypes.create_string_buffer(license.encode())
+    func_info_buf = _buffer(func_info) if func_info else None
     log_size = LOG_SIZE_START if log_level else 0
     while True:
         log_buf = ctypes.create_string_buffer(log_size) if log_size else None
@@ -351,7 +374,10 @@ def prog_load(code: bytes, prog_type: ProgType = ProgType.SOCKET_FILTER, license
                             insns=_address(insns), license=_address(license_buf),
                             log_level=log_level, log_size=log_size, log_buf=_address(log_buf),
                             prog_flags=prog_flags, prog_name=name.encode()[:OBJ_NAME_LEN - 1],
-                            expected_attach_type=expected_attach_type)
+                            expected_attach_type=expected_attach_type, prog_btf_fd=btf_fd,
+                            func_info_rec_size=8 if func_info else 0,
+                            func_info=_address(func_info_buf), func_info_cnt=len(func_info) // 8,
+                            attach_btf_id=attach_btf_id)
         try:
             fd = bpf(Cmd.PROG_LOAD, attr)
         except KernelError as error:
@@ -363,25 +389,46 @@ def prog_load(code: bytes, prog_type: ProgType = ProgType.SOCKET_FILTER, license
         return LoadResult(fd, 0, _text(log_buf))
 
 
+def btf_load(data: bytes) -> int:
+    """BPF_BTF_LOAD: the kernel checks a BTF blob; returns its fd (the log rides on errors)."""
+    blob = _buffer(data)
+    log_buf = ctypes.create_string_buffer(LOG_SIZE_START)
+    attr = BtfLoadAttr(btf=_address(blob), btf_size=len(data), btf_log_buf=_address(log_buf),
+                       btf_log_size=LOG_SIZE_START, btf_log_level=1)
+    try:
+        return bpf(Cmd.BTF_LOAD, attr)
+    except KernelError as error:
+        raise KernelError(error.errno, "bpf(BTF_LOAD): the kernel refused the BTF",
+                          _text(log_buf)) from None
+
+
 def _text(buffer) -> str:
     return buffer.value.decode("utf-8", "replace") if buffer is not None else ""
 
 
 def test_run(fd: int, data: bytes, repeat: int = 1, *, ctx: bytes | None = None,
-             data_out_size: int | None = None) -> RunResult:
+             data_out_size: int | None = None, ctx_out_size: int = 0,
+             flags: int = 0) -> RunResult:
     """Run a loaded program once (or ``repeat`` times) on ``data``.
 
-    skb-based program types need at least ETH_HLEN (14) bytes of data.
+    skb-based program types need at least ETH_HLEN (14) bytes of data. ``ctx``
+    is the context to start from (``ctx_in``); with ``ctx_out_size`` the kernel
+    copies the context back (``ctx_out``): without ``ctx`` it then starts from
+    a zeroed one, as the kernel does when only ctx_out is given.
     """
     data_in = ctypes.create_string_buffer(bytes(data), len(data) or 1)
     out_size = len(data) + 256 if data_out_size is None else data_out_size
     data_out = ctypes.create_string_buffer(out_size or 1)
     ctx_in = ctypes.create_string_buffer(bytes(ctx), len(ctx) or 1) if ctx is not None else None
+    ctx_out = ctypes.create_string_buffer(ctx_out_size) if ctx_out_size else None
     attr = TestRunAttr(prog_fd=fd, data_size_in=len(data), data_size_out=out_size,
                        data_in=_address(data_in), data_out=_address(data_out), repeat=repeat,
-                       ctx_size_in=len(ctx) if ctx is not None else 0, ctx_in=_address(ctx_in))
+                       ctx_size_in=len(ctx) if ctx is not None else 0, ctx_in=_address(ctx_in),
+                       ctx_size_out=ctx_out_size, ctx_out=_address(ctx_out), flags=flags)
     bpf(Cmd.PROG_TEST_RUN, attr)
-    return RunResult(attr.retval, data_out.raw[:min(attr.data_size_out, out_size)], attr.duration)
+    returned = ctx_out.raw[:min(attr.ctx_size_out, ctx_out_size)] if ctx_out is not None else None
+    return RunResult(attr.retval, data_out.raw[:min(attr.data_size_out, out_size)], attr.duration,
+                     returned)
 
 
 test_run.__test__ = False  # not a pytest test function, despite the name

@@ -133,7 +133,8 @@ def memory_access(memory: Memory) -> tuple[Callable, Callable]:
     """LD(addr, size) -> int | None and ST(addr, size, blob) -> True if not stored.
 
     The same lookup as ``Memory.find``; where it would fault (or the region is
-    read-only) they decline, and step() then performs the access and the fault.
+    read-only, or hooked: a program's context) they decline, and step() then
+    performs the access, through the hook, or the fault.
     """
     bases, regions = memory._bases, memory.regions
     find = bisect.bisect_right
@@ -145,7 +146,7 @@ def memory_access(memory: Memory) -> tuple[Callable, Callable]:
             region = regions[index]
             offset = addr - region.base
             data = region.data
-            if offset + size <= len(data):
+            if offset + size <= len(data) and region.hook is None:
                 return from_bytes(data[offset:offset + size], "little")
         return None
 
@@ -155,7 +156,7 @@ def memory_access(memory: Memory) -> tuple[Callable, Callable]:
             region = regions[index]
             offset = addr - region.base
             data = region.data
-            if offset + size <= len(data) and region.writable:
+            if offset + size <= len(data) and region.writable and region.hook is None:
                 data[offset:offset + size] = blob
                 if region.written is not None:
                     region.written[offset:offset + size] = ONES[size]

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass, field
-from typing import Callable, Iterable, Mapping, NamedTuple
+from typing import Callable, Iterable, Mapping, NamedTuple, Protocol
 
 from .environment import Environment
 from .isa import Instruction
@@ -49,6 +49,16 @@ MAP_STRIDE = 0x1000
 
 # A helper receives the machine and r1-r5 and returns r0 (it may raise MachineFault).
 Helper = Callable[["Machine", int, int, int, int, int], int]
+
+
+class ProgramContext(Protocol):
+    """What the Machine asks of a program type's context (``vm_service.progtypes``)."""
+
+    address: int   # where the context struct is: r1 at entry
+
+    def legacy_load(self, machine: "Machine", offset: int, size: int) -> bytes | None:
+        """LD_ABS/LD_IND: the ``size`` bytes at ``offset``, None when out of bounds
+        (the program then exits with 0); MachineFault when the type forbids them."""
 
 
 class MachineFault(Exception):
@@ -130,6 +140,9 @@ class Machine:
     resolve_pseudo: Callable[["Machine", Instruction], int] | None = None
     maps: list = field(default_factory=list)          # BpfMap objects, by ld_imm64 index
     helper_name: Callable[[int], str | None] = lambda helper_id: None
+    # The program type's context for this run (vm_service.progtypes), None in raw mode:
+    # its ctx struct and packet are in memory; legacy loads and context helpers ask it.
+    context: "ProgramContext | None" = None
 
     regs: list[int] = field(default_factory=lambda: [0] * 11)
     written: list[bool] = field(default_factory=lambda: [False] * 11)
@@ -143,7 +156,8 @@ class Machine:
 
     # Everything a snapshot must hold to put the machine back exactly.
     STATE = ("program", "regs", "written", "pc", "instructions", "frames", "result",
-             "loops_left", "tail_calls", "output", "stack", "memory", "maps", "packet", "env")
+             "loops_left", "tail_calls", "output", "stack", "memory", "maps", "packet", "env",
+             "context")
 
     def __post_init__(self) -> None:
         self.stack = self.memory.add("stack", RegionKind.STACK, bytes(STACK_SIZE), track_writes=True)
@@ -169,6 +183,11 @@ class Machine:
             machine._set(1, 0)
         machine._set(2, len(mem))
         return machine
+
+    def attach_context(self, context: "ProgramContext") -> None:
+        """Run with a program type's context: r1 = its address, as the kernel passes it."""
+        self.context = context
+        self._set(1, context.address)
 
     # -- running -------------------------------------------------------------
 
@@ -288,17 +307,21 @@ class Machine:
         self._set_dst(insn.dst, value)
 
     def _store(self, insn: Instruction, pc: int) -> None:
-        value = self.regs[insn.src] if insn.spec.op == "stx" else insn.imm & MASK64
+        # A store-immediate's imm stays signed: a hooked region (a context) may look at it.
+        value = self.regs[insn.src] if insn.spec.op == "stx" else insn.imm
         self.memory.store((self.regs[insn.dst] + insn.off) & MASK64, insn.spec.width, value)
 
     def _atomic(self, insn: Instruction, pc: int) -> None:
         size = insn.spec.width
         op = insn.spec.op
         if op == "load_acquire":
-            self._set_dst(insn.dst, self.memory.load((self.regs[insn.src] + insn.off) & MASK64, size))
+            addr = (self.regs[insn.src] + insn.off) & MASK64
+            self._refuse_hooked(addr, size, f"BPF_ATOMIC loads from R{insn.src}")
+            self._set_dst(insn.dst, self.memory.load(addr, size))
             return
         mask = MASK[size * 8]
         addr = (self.regs[insn.dst] + insn.off) & MASK64
+        self._refuse_hooked(addr, size, f"BPF_ATOMIC stores into R{insn.dst}")
         operand = self.regs[insn.src] & mask
         if op == "store_release":
             self.memory.store(addr, size, operand)
@@ -312,6 +335,15 @@ class Machine:
         self.memory.store(addr, size, ATOMIC[op.removeprefix("fetch_")](old, operand))
         if op == "xchg" or op.startswith("fetch_"):
             self._set_dst(insn.src, old)
+
+    def _refuse_hooked(self, addr: int, size: int, what: str) -> None:
+        """Atomics never touch a context (the verifier's rule); unmapped memory faults later."""
+        try:
+            region, _ = self.memory.find(addr, size, "read")
+        except MemoryFault:
+            return
+        if region.hook is not None:
+            raise MachineFault(f"{what} {region.hook.type_name} is not allowed")
 
     def _lddw(self, insn: Instruction, pc: int) -> int:
         if insn.src == Pseudo.NONE:
@@ -369,24 +401,31 @@ class Machine:
     def _legacy(self, insn: Instruction, pc: int) -> Event | None:
         """LD_ABS/LD_IND: big-endian packet load into r0; out of bounds exits with 0.
 
-        The packet starts at the network header, as a socket filter's skb does, so
-        an offset SKF_NET_OFF + k reads byte k. The packet has no link-layer header
-        before it: offsets from SKF_LL_OFF (and any other negative one) are out of bounds.
+        With a program type's context, the context says where offsets count from
+        (``legacy_load``). In raw mode the packet starts at the network header, as
+        a socket filter's skb does, so an offset SKF_NET_OFF + k reads byte k. The
+        packet has no link-layer header before it: offsets from SKF_LL_OFF (and
+        any other negative one) are out of bounds.
         """
         size = insn.spec.width
         offset = insn.imm
         if insn.spec.op == "ldind":
             offset = (self.regs[insn.src] + insn.imm) & MASK[32]
             offset = offset - (1 << 32) if offset >> 31 else offset
-        if SKF_NET_OFF <= offset < 0:
-            offset -= SKF_NET_OFF
+        if self.context is not None:
+            data = self.context.legacy_load(self, offset, size)
+        else:
+            if SKF_NET_OFF <= offset < 0:
+                offset -= SKF_NET_OFF
+            packet = self.packet
+            inside = packet is not None and 0 <= offset and offset + size <= len(packet.data)
+            data = bytes(packet.data[offset:offset + size]) if inside else None
         self._clobber(CALLER_CLOBBERED)
-        packet = self.packet
-        if packet is None or offset < 0 or offset + size > len(packet.data):
+        if data is None:
             self._set(0, 0)
             return Event("exit", pc, f"{insn.spec.mnemonic} at offset {offset} is outside the "
                                      f"packet: the program exits with 0, as the kernel does", r0=0)
-        self._set(0, int.from_bytes(packet.data[offset:offset + size], "big"))
+        self._set(0, int.from_bytes(data, "big"))
         return None
 
     def _call(self, insn: Instruction, pc: int) -> int | None:

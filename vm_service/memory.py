@@ -4,6 +4,16 @@ Every load and store names an address and a size; the access must lie wholly
 inside one region, and stores need a writable region. Anything else is a
 ``MemoryFault`` that names the address, size and the nearest region, so the UI
 can explain it ("8 bytes below the stack").
+
+A region may carry a ``hook`` (``RegionHook``): its loads and stores by
+instructions then go through the hook instead of touching the bytes, which is
+how a program type's context applies the kernel's rules for each field
+(``vm_service.progtypes``). Helpers that copy bytes (``read_bytes``,
+``write_bytes``) see the raw bytes; the helper-call layer decides which
+regions a helper may be given.
+
+Regions are placed automatically, per kind, or at a given address (``at=``):
+an event's user and kernel memory sits where the event says.
 """
 
 from __future__ import annotations
@@ -11,6 +21,9 @@ from __future__ import annotations
 import bisect
 import enum
 from dataclasses import dataclass, field
+from typing import Protocol
+
+from .errors import VmError
 
 STACK_SIZE = 512  # MAX_BPF_STACK, per frame
 
@@ -23,6 +36,8 @@ class RegionKind(enum.Enum):
     MAP_VALUE = "map_value"
     RINGBUF = "ringbuf"      # ring-buffer records handed out by reserve
     RODATA = "rodata"
+    USER = "user"            # user-space memory an event provides, at its own address
+    KERNEL = "kernel"        # kernel memory an event provides, at its own address
 
 
 # Where each kind of region is placed: kinds are 4 GiB apart, and inside a kind
@@ -37,6 +52,9 @@ REGION_BASES = {
     RegionKind.RINGBUF: 0xFFFF_8884_0000_0000,
     RegionKind.RODATA: 0xFFFF_8885_0000_0000,
 }
+# Kinds only ever placed at an address the caller gives.
+PLACED_ONLY = frozenset({RegionKind.USER, RegionKind.KERNEL})
+KIND_SPAN = 1 << 32  # the address space each automatically placed kind may grow into
 PAGE = 4096
 NEAR = 4096  # a fault this close to a region is described relative to it
 
@@ -62,9 +80,33 @@ class MemoryFault(Exception):
         return self.region.name if self.region else None
 
 
+class LayoutError(VmError):
+    """A region cannot be placed where it was asked to be."""
+
+
+class RegionHook(Protocol):
+    """Handles the instruction loads and stores of a hooked region (a program's context).
+
+    ``type_name`` is how the verifier names a pointer into the region
+    (``ctx``), for messages about helper arguments. Both methods raise
+    ``MemoryFault`` for an access the kernel would not allow.
+    """
+
+    type_name: str
+
+    def load(self, region: "Region", offset: int, size: int) -> int: ...
+
+    def store(self, region: "Region", offset: int, size: int, value: int) -> None:
+        """``value`` is unmasked: a register's 64 bits, or a store-immediate's signed imm."""
+
+
 @dataclass(eq=False)
 class Region:
-    """A contiguous range of simulated memory. ``written`` tracks initialised bytes (stack)."""
+    """A contiguous range of simulated memory. ``written`` tracks initialised bytes (stack).
+
+    ``hook`` (None for plain memory) handles instruction loads and stores, see
+    ``RegionHook``; the fast run mode leaves hooked regions to ``step()``.
+    """
 
     name: str
     kind: RegionKind
@@ -72,6 +114,7 @@ class Region:
     data: bytearray
     writable: bool = True
     written: bytearray | None = None  # one flag per byte, kept for stacks only
+    hook: RegionHook | None = None
 
     @property
     def end(self) -> int:
@@ -94,14 +137,22 @@ class Memory:
     _by_storage: dict[int, Region] = field(default_factory=dict)  # id(data) -> region
 
     def add(self, name: str, kind: RegionKind, data: bytes | bytearray, *,
-            writable: bool = True, track_writes: bool = False, share: bool = False) -> Region:
-        """Map ``data`` at the next free address of its kind.
+            writable: bool = True, track_writes: bool = False, share: bool = False,
+            at: int | None = None) -> Region:
+        """Map ``data`` at the next free address of its kind, or at address ``at``.
 
         With ``share``, the region wraps the given bytearray itself (a map value:
-        the program's stores land in the map), otherwise a copy.
+        the program's stores land in the map), otherwise a copy. A region placed
+        with ``at`` may not overlap another region nor the address ranges the
+        other automatically placed kinds grow into (LayoutError).
         """
-        base = self._next_base.get(kind, REGION_BASES[kind])
-        self._next_base[kind] = base + _footprint(len(data))
+        if at is None:
+            if kind in PLACED_ONLY:
+                raise LayoutError(f"{kind.value} regions need an address")
+            base = self._next_base.get(kind, REGION_BASES[kind])
+            self._next_base[kind] = base + _footprint(len(data))
+        else:
+            base = self._check_placement(name, kind, at, len(data))
         storage = data if share and isinstance(data, bytearray) else bytearray(data)
         region = Region(name, kind, base, storage, writable,
                         bytearray(len(data)) if track_writes else None)
@@ -110,6 +161,29 @@ class Memory:
         self._bases.insert(index, base)
         self._by_storage[id(storage)] = region
         return region
+
+    def _check_placement(self, name: str, own: RegionKind, at: int, size: int) -> int:
+        """``at``, checked: inside the 64-bit space, clear of every region, and clear of
+        the other kinds' areas (inside its own kind's area, later automatic
+        placements of that kind start after it)."""
+        end = at + max(size, 1)
+        if at < 0 or end > 1 << 64:
+            raise LayoutError(f"{name}: 0x{at:x}+{size} is outside the 64-bit address space")
+        for kind, start in REGION_BASES.items():
+            if kind is own:
+                continue
+            if at < start + KIND_SPAN and start < end:
+                raise LayoutError(f"{name}: 0x{at:x}+{size} overlaps the playground's own "
+                                  f"{kind.value} area at 0x{start:x}")
+        for region in self.regions:
+            if at < region.base + max(len(region.data), 1) and region.base < end:
+                raise LayoutError(f"{name}: 0x{at:x}+{size} overlaps {region.name} at "
+                                  f"0x{region.base:x}+{len(region.data)}")
+        own_start = REGION_BASES.get(own)
+        if own_start is not None and own_start <= at < own_start + KIND_SPAN:
+            after = at + _footprint(size)
+            self._next_base[own] = max(self._next_base.get(own, own_start), after)
+        return at
 
     def remove(self, region: Region) -> None:
         """Unmap a region; the newest region of a kind gives its addresses back (stack frames)."""
@@ -157,11 +231,24 @@ class Memory:
         return best if best is not None and distance(best) <= NEAR else None
 
     def load(self, addr: int, size: int) -> int:
+        """An instruction's load: little-endian, through the region's hook if it has one."""
         region, offset = self.find(addr, size, "read")
+        if region.hook is not None:
+            return region.hook.load(region, offset, size)
         return int.from_bytes(region.data[offset:offset + size], "little")
 
     def store(self, addr: int, size: int, value: int) -> None:
-        self.write_bytes(addr, (value & ((1 << (8 * size)) - 1)).to_bytes(size, "little"))
+        """An instruction's store of the low ``size`` bytes of ``value``.
+
+        A hooked region gets ``value`` as the instruction had it (a register's
+        64 bits, or a store-immediate's signed imm), since a few context fields
+        look at more than the bytes stored.
+        """
+        region, offset = self.find(addr, size, "write")
+        if region.hook is not None:
+            region.hook.store(region, offset, size, value)
+            return
+        self._write(region, offset, addr, (value & ((1 << (8 * size)) - 1)).to_bytes(size, "little"))
 
     def read_bytes(self, addr: int, size: int) -> bytes:
         """``size`` bytes from one region (helpers: probe_read, map keys); MemoryFault if not."""
@@ -181,6 +268,11 @@ class Memory:
         if size == 0:
             return
         region, offset = self.find(addr, size, "write")
+        self._write(region, offset, addr, data)
+
+    @staticmethod
+    def _write(region: Region, offset: int, addr: int, data: bytes) -> None:
+        size = len(data)
         if not region.writable:
             raise MemoryFault(addr, size, "write", region,
                               f"invalid write of {size} bytes at 0x{addr:x} "

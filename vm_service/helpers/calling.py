@@ -13,7 +13,12 @@ runs. An implementation may then trust its arguments:
   that many readable bytes (writable with ``MEM_WRITE``), or NULL if
   ``PTR_MAYBE_NULL``; ``ARG_CONST_SIZE`` may not be 0;
 * ``ARG_PTR_TO_CONST_STR`` is a NUL-terminated string in mapped memory (the
-  kernel further insists on a read-only map value; raw mode has none to offer).
+  kernel further insists on a read-only map value; raw mode has none to offer);
+* ``ARG_PTR_TO_CTX`` is the program's context, unmodified, when the run has
+  one (``machine.context``, see ``vm_service.progtypes``); raw mode has none,
+  and takes any value;
+* a buffer is never the context itself: the verifier refuses to pass ctx as
+  memory (``R3 type=ctx expected=fp, pkt, ...``).
 
 The implementation receives what the kernel's helper would: the map itself
 (a ``BpfMap``) for ``ARG_CONST_MAP_PTR``, and the key or value bytes for a
@@ -97,6 +102,10 @@ def check_map_compatible(bpf_map, proto: "HelperProto") -> None:
         raise MachineFault(f"cannot pass map_type {map_type} into func {proto.name}#{proto.id}")
 
 
+# What the verifier lists as acceptable for a memory argument, in its words.
+MEMORY_TYPES = "fp, pkt, pkt_meta, map_key, map_value, mem, ringbuf_mem, buf, trusted_ptr_"
+
+
 def _check_range(machine: "Machine", proto: "HelperProto", reg: int, addr: int, size: int,
                  access: str) -> None:
     try:
@@ -104,6 +113,8 @@ def _check_range(machine: "Machine", proto: "HelperProto", reg: int, addr: int, 
     except MemoryFault as fault:
         raise MemoryFault(fault.addr, fault.size, fault.access, fault.region,
                           f"R{reg} ({proto.name} argument {reg}): {fault.reason}") from None
+    if region.hook is not None:
+        raise MachineFault(f"R{reg} type={region.hook.type_name} expected={MEMORY_TYPES}")
     if access == "write" and not region.writable:
         raise MemoryFault(addr, size, access, region,
                           f"R{reg} ({proto.name} argument {reg}): {region.name} is read-only, "
@@ -161,6 +172,8 @@ def _step_for(proto: "HelperProto", index: int, kind) -> Step | None:
         return _nonzero_size_step(index)
     if base is ArgBase.ARG_PTR_TO_CONST_STR:
         return _string_step(proto, index)
+    if base is ArgBase.ARG_PTR_TO_CTX:
+        return _context_step(proto, index)
     return None
 
 
@@ -216,6 +229,17 @@ def _nonzero_size_step(index) -> Step:
     def step(machine, value, bpf_map, following):
         if value == 0:
             raise MachineFault(f"R{index + 1} invalid zero-sized read: u64=[0,0]")
+        return value
+    return step
+
+
+def _context_step(proto, index) -> Step:
+    reg = index + 1
+
+    def step(machine, value, bpf_map, following):
+        context = machine.context
+        if context is not None:
+            context.require(machine, reg, value, proto.name)
         return value
     return step
 

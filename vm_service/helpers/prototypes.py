@@ -33,7 +33,8 @@ from dataclasses import dataclass
 from typing import Callable
 
 from ..helper_ids import HELPER_IDS
-from . import clock, control, map_ops, perf, printk, probe, ringbuf, strings, task
+from . import (clock, control, csum, map_ops, perf, printk, probe, redirect, ringbuf, skb,
+               strings, task, xdp)
 from .kinds import (ARG_ANYTHING, ARG_CONST_ALLOC_SIZE_OR_ZERO, ARG_CONST_MAP_PTR, ARG_CONST_SIZE,
                     ARG_CONST_SIZE_OR_ZERO, ARG_PTR_TO_CONST_STR, ARG_PTR_TO_CTX, ARG_PTR_TO_FUNC,
                     ARG_PTR_TO_MAP_KEY, ARG_PTR_TO_MAP_VALUE, ARG_PTR_TO_MEM, ARG_PTR_TO_MEM_OR_NULL,
@@ -47,6 +48,16 @@ TRACING = frozenset({P.KPROBE, P.TRACEPOINT, P.PERF_EVENT, P.RAW_TRACEPOINT,
                      P.RAW_TRACEPOINT_WRITABLE, P.TRACING, P.LSM, P.SYSCALL})
 PERF_OUTPUT = frozenset(ProgType) - {P.UNSPEC, P.SK_REUSEPORT, P.FLOW_DISSECTOR, P.NETFILTER,
                                      P.LIRC_MODE2, P.STRUCT_OPS, P.EXT}
+# The packet helpers' program types, as the kernel's *_func_proto functions grant them
+# (tc_cls_act, xdp, sk_filter, cg_skb, lwt_*, sk_skb... in net/core/filter.c). The
+# playground runs socket filters, tc, cgroup skb and XDP programs; the other types are
+# listed so the table stays the kernel's.
+TC = frozenset({P.SCHED_CLS, P.SCHED_ACT})
+LWT = frozenset({P.LWT_IN, P.LWT_OUT, P.LWT_XMIT, P.LWT_SEG6LOCAL})
+SKB_LOAD = TC | LWT | {P.SOCKET_FILTER, P.CGROUP_SKB, P.SK_SKB, P.SK_REUSEPORT, P.FLOW_DISSECTOR}
+SKB_RESIZE = TC | {P.LWT_XMIT, P.SK_SKB}
+CSUM_REPLACE = TC | {P.LWT_XMIT}
+XDP_ONLY = frozenset({P.XDP})
 
 
 @dataclass(frozen=True)
@@ -79,6 +90,8 @@ def _row(name: str, args: tuple[ArgKind, ...], ret: RetKind, impl: Callable[...,
 MAP = ARG_CONST_MAP_PTR
 RDONLY_MEM = ARG_PTR_TO_MEM | MEM_RDONLY
 UNINIT_VALUE = ARG_PTR_TO_MAP_VALUE | MEM_UNINIT | MEM_WRITE
+CTX = ARG_PTR_TO_CTX
+ANY = ARG_ANYTHING
 PROBE_ARGS = (ARG_PTR_TO_UNINIT_MEM, ARG_CONST_SIZE_OR_ZERO, ARG_ANYTHING)
 
 ROWS: tuple[HelperProto, ...] = (
@@ -187,6 +200,73 @@ ROWS: tuple[HelperProto, ...] = (
     _row("bpf_ringbuf_query", (MAP, ARG_ANYTHING), RET_INTEGER, ringbuf.ringbuf_query,
          summary="available data, size or positions of a ring buffer",
          c="__u64 (void *ringbuf, __u64 flags)"),
+    # net/core/filter.c: the packet helpers (helpers/skb.py, csum.py, xdp.py, redirect.py)
+    _row("bpf_skb_load_bytes", (CTX, ANY, ARG_PTR_TO_UNINIT_MEM, ARG_CONST_SIZE), RET_INTEGER,
+         skb.skb_load_bytes, types=SKB_LOAD,
+         summary="copy len bytes of the packet at offset into a buffer",
+         c="long (const void *skb, __u32 offset, void *to, __u32 len)"),
+    _row("bpf_skb_load_bytes_relative", (CTX, ANY, ARG_PTR_TO_UNINIT_MEM, ARG_CONST_SIZE, ANY),
+         RET_INTEGER, skb.skb_load_bytes_relative,
+         types=frozenset({P.SOCKET_FILTER, P.CGROUP_SKB, P.SK_REUSEPORT}) | TC,
+         summary="copy bytes counting from the mac or network header",
+         c="long (const void *skb, __u32 offset, void *to, __u32 len, __u32 start_header)"),
+    _row("bpf_skb_store_bytes", (CTX, ANY, RDONLY_MEM, ARG_CONST_SIZE, ANY), RET_INTEGER,
+         skb.skb_store_bytes, types=SKB_RESIZE, summary="write len bytes into the packet at offset",
+         c="long (struct __sk_buff *skb, __u32 offset, const void *from, __u32 len, "
+           "__u64 flags)"),
+    _row("bpf_l3_csum_replace", (CTX, ANY, ANY, ANY, ANY), RET_INTEGER, csum.l3_csum_replace,
+         types=CSUM_REPLACE, summary="update an IP header checksum for a changed field",
+         c="long (struct __sk_buff *skb, __u32 offset, __u64 from, __u64 to, __u64 size)"),
+    _row("bpf_l4_csum_replace", (CTX, ANY, ANY, ANY, ANY), RET_INTEGER, csum.l4_csum_replace,
+         types=CSUM_REPLACE, summary="update a TCP/UDP checksum for a changed field",
+         c="long (struct __sk_buff *skb, __u32 offset, __u64 from, __u64 to, __u64 flags)"),
+    _row("bpf_csum_diff", (ARG_PTR_TO_MEM | PTR_MAYBE_NULL | MEM_RDONLY, ARG_CONST_SIZE_OR_ZERO,
+                           ARG_PTR_TO_MEM | PTR_MAYBE_NULL | MEM_RDONLY, ARG_CONST_SIZE_OR_ZERO,
+                           ANY),
+         RET_INTEGER, csum.csum_diff, types=TC | LWT | XDP_ONLY,
+         summary="checksum difference of two buffers, onto a seed",
+         c="__s64 (__be32 *from, __u32 from_size, __be32 *to, __u32 to_size, __wsum seed)"),
+    _row("bpf_redirect", (ANY, ANY), RET_INTEGER, redirect.redirect,
+         types=TC | XDP_ONLY | {P.LWT_XMIT},
+         summary="redirect the packet to device ifindex (with the verdict it returns)",
+         c="long (__u32 ifindex, __u64 flags)"),
+    _row("bpf_skb_pull_data", (CTX, ANY), RET_INTEGER, skb.skb_pull_data,
+         types=TC | LWT | {P.SK_SKB}, summary="make len bytes directly accessible",
+         c="long (struct __sk_buff *skb, __u32 len)"),
+    _row("bpf_skb_change_tail", (CTX, ANY, ANY), RET_INTEGER, skb.skb_change_tail,
+         types=SKB_RESIZE, summary="grow (zero-filled) or trim the packet to len",
+         c="long (struct __sk_buff *skb, __u32 len, __u64 flags)"),
+    _row("bpf_skb_change_head", (CTX, ANY, ANY), RET_INTEGER, skb.skb_change_head,
+         types=SKB_RESIZE, summary="add len zeroed bytes in front of the packet",
+         c="long (struct __sk_buff *skb, __u32 len, __u64 flags)"),
+    _row("bpf_set_hash", (CTX, ANY), RET_INTEGER, skb.set_hash, types=TC,
+         summary="set skb->hash", c="long (struct __sk_buff *skb, __u32 hash)"),
+    _row("bpf_set_hash_invalid", (CTX,), RET_INTEGER, skb.set_hash_invalid,
+         types=TC | {P.LWT_XMIT}, summary="clear skb->hash",
+         c="void (struct __sk_buff *skb)"),
+    _row("bpf_get_socket_cookie", (CTX,), RET_INTEGER, skb.get_socket_cookie,
+         types=frozenset({P.SOCKET_FILTER, P.CGROUP_SKB, P.CGROUP_SOCK, P.SOCK_OPS, P.SK_SKB,
+                          P.CGROUP_SOCK_ADDR, P.SK_REUSEPORT, P.SYSCALL}) | TC,
+         summary="the cookie of the packet's socket",
+         c="__u64 (void *ctx)"),
+    _row("bpf_xdp_adjust_head", (CTX, ANY), RET_INTEGER, xdp.xdp_adjust_head, types=XDP_ONLY,
+         summary="move data by delta (grow or shrink the packet's front)",
+         c="long (struct xdp_md *xdp_md, int delta)"),
+    _row("bpf_xdp_adjust_tail", (CTX, ANY), RET_INTEGER, xdp.xdp_adjust_tail, types=XDP_ONLY,
+         summary="move data_end by delta", c="long (struct xdp_md *xdp_md, int delta)"),
+    _row("bpf_xdp_adjust_meta", (CTX, ANY), RET_INTEGER, xdp.xdp_adjust_meta, types=XDP_ONLY,
+         summary="move data_meta by delta (grow or shrink the metadata)",
+         c="long (struct xdp_md *xdp_md, int delta)"),
+    _row("bpf_xdp_load_bytes", (CTX, ANY, ARG_PTR_TO_UNINIT_MEM, ARG_CONST_SIZE), RET_INTEGER,
+         xdp.xdp_load_bytes, types=XDP_ONLY, summary="copy len packet bytes into a buffer",
+         c="long (struct xdp_md *xdp_md, __u32 offset, void *buf, __u32 len)"),
+    _row("bpf_xdp_store_bytes", (CTX, ANY, RDONLY_MEM, ARG_CONST_SIZE), RET_INTEGER,
+         xdp.xdp_store_bytes, types=XDP_ONLY, summary="copy a buffer into the packet",
+         c="long (struct xdp_md *xdp_md, __u32 offset, void *buf, __u32 len)"),
+    _row("bpf_xdp_get_buff_len", (CTX,), RET_INTEGER, xdp.xdp_get_buff_len,
+         types=frozenset({P.XDP, P.SYSCALL}), summary="the packet's length",
+         c="__u64 (struct xdp_md *xdp_md)"),
 )
+
 
 PROTOTYPES: dict[int, HelperProto] = {row.id: row for row in ROWS}

@@ -1,4 +1,4 @@
-"""Command line: ``python -m vm_service asm|disasm|run|bench|conformance-plugin``.
+"""Command line: ``python -m vm_service asm|disasm|compile|load|run|bench|conformance-plugin``.
 
 Exit codes, for every subcommand: 0 success, 1 the program faulted, hit the
 instruction limit or was rejected (invalid bytecode), 2 bad usage or input
@@ -104,21 +104,8 @@ def run_result(machine: Machine, event) -> dict:
 
 
 def cmd_run(args) -> int:
-    mem = parse_hex(args.mem, "--mem") if args.mem else b""
-    program = load_program(args.program)
-    machine = Machine.raw(program, mem, helpers=implementations(None), helper_name=helper_name, limit=args.limit)
-    event = machine.run() if args.step else run_fast(machine)
-    if args.json:
-        print(json.dumps(run_result(machine, event)))
-    elif event.kind == "exit":
-        r0 = machine.regs[0]
-        print(f"r0 = 0x{r0:x} ({r0})")
-        print(f"exit at insn {event.pc} after {machine.instructions} instructions"
-              + (f": {event.message}" if event.message else ""))
-    else:
-        print(f"{event.kind} at insn {event.pc} after {machine.instructions} instructions: "
-              f"{event.message}")
-    return EXIT_OK if event.kind == "exit" else EXIT_PROGRAM
+    from .cli_pipeline import cmd_run_pipeline  # compile, load, inputs: only when running
+    return cmd_run_pipeline(args)
 
 
 def cmd_bench(args) -> int:
@@ -163,11 +150,35 @@ def build_parser() -> argparse.ArgumentParser:
     disasm.add_argument("--json", action="store_true", help="print one JSON object")
     disasm.set_defaults(handler=cmd_disasm)
 
-    run = commands.add_parser("run", help="run a program in raw mode (r1 = memory, r2 = length)")
-    run.add_argument("program", help=".s/.asm assembly, .bin bytecode or a file of hex")
-    run.add_argument("--mem", help="input memory as hex ('aabb' or 'aa bb')")
+    compile_ = commands.add_parser("compile", help="compile restricted C to a BPF object (FILE.o)")
+    compile_.add_argument("file", help="the .c file; FILE.o is written beside it on success")
+    add_compile_options(compile_)
+    compile_.add_argument("--json", action="store_true", help="print one JSON object")
+    compile_.set_defaults(handler=cmd_compile)
+
+    load = commands.add_parser("load", help="show the programs and maps of a .c or .o file")
+    load.add_argument("file", help="a .c file (compiled first) or a .o object")
+    add_compile_options(load)
+    load.add_argument("--json", action="store_true", help="print the loader's spec as JSON")
+    load.set_defaults(handler=cmd_load)
+
+    run = commands.add_parser("run", help="run a program over events, or in raw mode (--mem)")
+    run.add_argument("program", help=".c source, .o object, .s/.asm assembly, .bin bytecode or "
+                                     "a file of hex")
+    run.add_argument("--section", help="the program to run in an object: function or section name")
+    run.add_argument("--prog-type", help="program type: xdp, socket_filter, sched_cls, sched_act, "
+                                         "cgroup_skb, kprobe, kretprobe, tracepoint, "
+                                         "raw_tracepoint, perf_event (or a libbpf section name)")
+    run.add_argument("--attach", help="attach point (kprobe function, tracepoint category/name)")
+    run.add_argument("--maps", help="MAPS.json: maps for bytecode, seeds for an object's maps")
+    run.add_argument("--mem", help="raw mode: input memory as hex ('aabb' or 'aa bb')")
+    run.add_argument("--packet", help="one packet as hex")
+    run.add_argument("--packets", help="PACKETS.json: a list of packets as hex")
+    run.add_argument("--pcap", help="a pcap or pcapng file of Ethernet packets")
+    run.add_argument("--events", help="EVENTS.json: packets, probe arguments, task, memory...")
     run.add_argument("--limit", type=int, default=DEFAULT_LIMIT,
-                     help=f"instruction budget (default {DEFAULT_LIMIT})")
+                     help=f"instruction budget per event (default {DEFAULT_LIMIT})")
+    add_compile_options(run)
     run.add_argument("--json", action="store_true", help="print one JSON object")
     run.add_argument("--step", action="store_true",
                      help="run instruction by instruction (the default, fast mode, "
@@ -186,11 +197,32 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def add_compile_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--mcpu", default="v3", choices=("v1", "v2", "v3", "v4"),
+                        help="BPF instruction set version for C sources (default v3)")
+    parser.add_argument("--cflag", action="append", default=[], metavar="FLAG",
+                        help="an extra clang flag for C sources, from the allowed list "
+                             "(for example -DNAME=1, -Wall); repeatable")
+
+
+def cmd_compile(args) -> int:
+    from .cli_pipeline import cmd_compile as compile_command
+    return compile_command(args)
+
+
+def cmd_load(args) -> int:
+    from .cli_pipeline import cmd_load as load_command
+    return load_command(args)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    from .cli_pipeline import USAGE_ERRORS, CompileFailed
     try:
         return args.handler(args)
-    except (InputError, AsmError) as error:
+    except CompileFailed:
+        return EXIT_INPUT  # its diagnostics are printed already
+    except (InputError, AsmError) + USAGE_ERRORS as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_INPUT
     except VmError as error:

@@ -24,3 +24,11 @@ def require_tool(path_or_name: str, package: str) -> str:
         if found:
             return found
     pytest.skip(f"{path_or_name} not found: needs Debian package {package}")
+
+
+def require_bpf() -> None:
+    """Skip (a failure under ``CI=true``) when the live kernel cannot serve as the oracle."""
+    from vm_service import kernel
+    available, why = kernel.available()
+    if not available:
+        pytest.skip(f"the kernel cannot serve as the oracle: {why}")

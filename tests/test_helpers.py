@@ -1207,3 +1207,57 @@ def test_the_tail_call_limit_is_the_kernels(bpf_ok, kernel_comparisons, empty_ca
         kernel.close(jumps_fd)
     kernel_comparisons()
     assert (mine, mine_count) == (theirs, theirs_count)
+
+
+def trace_vprintk_case(fmt: bytes, args: list[int], data_len: int | None = None,
+                       null_data: bool = False) -> tuple[bytes, str]:
+    """rodata: the format; the u64 arguments on the stack; r0 (the length) saved to $out."""
+    rodata = fmt + b"\0"
+    lines = []
+    for k, arg in enumerate(args):
+        lines += [f"r1 = {arg & MASK64:#x} ll", f"*(u64 *)(r10 - {8 * (len(args) - k)}) = r1"]
+    data = "r3 = 0" if null_data or not args else f"r3 = r10\nr3 += -{8 * len(args)}"
+    length = 8 * len(args) if data_len is None else data_len
+    lines += ["r1 = $ro+0", f"r2 = {len(rodata)}", data, f"r4 = {length}",
+              "call bpf_trace_vprintk", SAVE_R0]
+    return rodata, "\n".join(lines)
+
+
+@pytest.mark.kernel
+@pytest.mark.parametrize("fmt, args, data_len, null_data", [
+    (b"%d %d %d %d", [1, 2, 3, 4], None, False),
+    (b"%llx|%5d|%s", [0xdead, 42, 0], None, False),
+    (b"twelve %d", [7] * 12, None, False),
+    (b"thirteen %d", [7] * 13, None, False),         # more than 12: -EINVAL
+    (b"odd %d", [7, 8], 12, False),                   # not a multiple of 8: -EINVAL
+    (b"no data", [], 0, True),
+    (b"%d %d", [1], None, False),                     # fewer arguments than the format wants
+], ids=["four", "mixed", "twelve", "thirteen", "odd length", "none", "short"])
+def test_trace_vprintk_returns_what_the_kernel_returns(bpf_ok, kernel_comparisons, fmt, args,
+                                                       data_len, null_data):
+    rodata, text = trace_vprintk_case(fmt, args, data_len, null_data)
+    Both(rodata).compare(text, kernel_comparisons)
+
+
+def test_trace_vprintk_prints_like_trace_printk():
+    rodata, text = trace_vprintk_case(b"%d-%d-%d-%d-%d", [1, 2, 3, 4, 5])
+    out = array(OUT_SIZE, 1, "out")
+    ro = create_map(MapSpec(MapType.ARRAY, 4, len(rodata) + (-len(rodata) % 8), 1,
+                            MapFlag.RDONLY_PROG, "ro"))
+    ro.user_update(u32(0), rodata + bytes(-len(rodata) % 8))
+    machine, event = run(Both().text(text, {"out": "map[idx:0]", "ro": "map[idx:1]"}), out, ro,
+                         prog_type=ProgType.SOCKET_FILTER)
+    assert event.kind == "exit"
+    assert [line["text"] for line in machine.output] == ["1-2-3-4-5"]
+
+
+@pytest.mark.kernel
+def test_trace_vprintk_with_null_data_and_a_length_is_refused_as_by_the_verifier(
+        bpf_ok, kernel_comparisons):
+    rodata, text = trace_vprintk_case(b"null %d", [], 8, null_data=True)
+    with pytest.raises(kernel.KernelError) as refused:
+        Both(rodata).kernel(text)
+    kernel_comparisons()
+    assert "R3 type=scalar expected=fp" in refused.value.log
+    with pytest.raises(AssertionError, match="R3 is NULL but R4"):
+        Both(rodata).machine(text)

@@ -1,4 +1,4 @@
-"""bpf_trace_printk and bpf_snprintf: format with ``bprintf`` (the kernel's rules), then deliver.
+"""bpf_trace_printk, bpf_trace_vprintk and bpf_snprintf: format with ``bprintf`` (the kernel's rules), then deliver.
 
 trace_printk's text goes to ``machine.output`` as a ``trace_printk`` record
 (``{"kind", "text", "pc", "step"}``); snprintf's goes into the program's buffer.
@@ -47,6 +47,25 @@ def trace_printk(m: "Machine", fmt: int, fmt_size: int, arg1: int, arg2: int, ar
     """
     args = (arg1, arg2, arg3)[:MAX_TRACE_PRINTK_VARARGS]
     result = _format(m, fmt, fmt_size, args, MAX_BPRINTF_BUF)
+    if isinstance(result, int):
+        return result
+    written, length = result
+    m.output.append({"kind": "trace_printk", "text": written[:-1].decode("utf-8", "replace"),
+                     "pc": m.pc, "step": m.instructions})
+    return length
+
+
+def trace_vprintk(m: "Machine", fmt: int, fmt_size: int, data: int, data_len: int,
+                  *_args: int) -> int:
+    """trace_printk with the arguments in a u64 array (libbpf's bpf_printk beyond 3).
+
+    A data_len that is no multiple of 8, more than 12 arguments, or a length
+    without data is -EINVAL, as ``bpf_trace_vprintk`` answers.
+    """
+    if data_len % 8 or data_len > MAX_BPRINTF_VARARGS * 8 or (data_len and not data):
+        return -EINVAL
+    raw_args = struct.unpack(f"<{data_len // 8}Q", m.memory.read_bytes(data, data_len))
+    result = _format(m, fmt, fmt_size, raw_args, MAX_BPRINTF_BUF)
     if isinstance(result, int):
         return result
     written, length = result

@@ -1261,3 +1261,9 @@ def test_trace_vprintk_with_null_data_and_a_length_is_refused_as_by_the_verifier
     assert "R3 type=scalar expected=fp" in refused.value.log
     with pytest.raises(AssertionError, match="R3 is NULL but R4"):
         Both(rodata).machine(text)
+
+
+def test_get_current_task_btf_points_at_the_same_task_as_get_current_task():
+    text = "call bpf_get_current_task\nr6 = r0\ncall bpf_get_current_task_btf\nr0 -= r6\nexit\n"
+    assert r0(text) == 0
+    assert r0("call bpf_get_current_task_btf\nexit\n") != 0

@@ -168,6 +168,7 @@ RET_VOID = RetKind(RetBase.RET_VOID)
 RET_PTR_TO_MAP_VALUE_OR_NULL = RetKind(RetBase.RET_PTR_TO_MAP_VALUE, TypeFlag.PTR_MAYBE_NULL)
 RET_PTR_TO_RINGBUF_MEM_OR_NULL = RetKind(RetBase.RET_PTR_TO_MEM,
                                          TypeFlag.MEM_RINGBUF | TypeFlag.PTR_MAYBE_NULL)
+RET_PTR_TO_BTF_ID_TRUSTED = RetKind(RetBase.RET_PTR_TO_BTF_ID, TypeFlag.PTR_TRUSTED)
 
 ArgKind.NAMES = {kind.value: name for name, kind in {
     "ARG_PTR_TO_MEM_OR_NULL": ARG_PTR_TO_MEM_OR_NULL,
@@ -177,6 +178,7 @@ ArgKind.NAMES = {kind.value: name for name, kind in {
 RetKind.NAMES = {kind.value: name for name, kind in {
     "RET_PTR_TO_MAP_VALUE_OR_NULL": RET_PTR_TO_MAP_VALUE_OR_NULL,
     "RET_PTR_TO_RINGBUF_MEM_OR_NULL": RET_PTR_TO_RINGBUF_MEM_OR_NULL,
+    "RET_PTR_TO_BTF_ID_TRUSTED": RET_PTR_TO_BTF_ID_TRUSTED,
 }.items()}
 
 

@@ -40,8 +40,8 @@ from .kinds import (ARG_ANYTHING, ARG_CONST_ALLOC_SIZE_OR_ZERO, ARG_CONST_MAP_PT
                     ARG_PTR_TO_MAP_KEY, ARG_PTR_TO_MAP_VALUE, ARG_PTR_TO_MEM, ARG_PTR_TO_MEM_OR_NULL,
                     ARG_PTR_TO_RINGBUF_MEM, ARG_PTR_TO_STACK_OR_NULL, ARG_PTR_TO_UNINIT_MEM,
                     MEM_RDONLY, MEM_UNINIT, MEM_WRITE, OBJ_RELEASE, PTR_MAYBE_NULL, RET_INTEGER,
-                    RET_PTR_TO_MAP_VALUE_OR_NULL, RET_PTR_TO_RINGBUF_MEM_OR_NULL, RET_VOID, ArgKind,
-                    ProgType, RetKind)
+                    RET_PTR_TO_BTF_ID_TRUSTED, RET_PTR_TO_MAP_VALUE_OR_NULL,
+                    RET_PTR_TO_RINGBUF_MEM_OR_NULL, RET_VOID, ArgKind, ProgType, RetKind)
 
 P = ProgType
 TRACING = frozenset({P.KPROBE, P.TRACEPOINT, P.PERF_EVENT, P.RAW_TRACEPOINT,
@@ -166,6 +166,9 @@ ROWS: tuple[HelperProto, ...] = (
     _row("bpf_get_current_task", (), RET_INTEGER, task.get_current_task, gpl=True,
          summary="the current task_struct's address",
          c="__u64 (void)"),
+    _row("bpf_get_current_task_btf", (), RET_PTR_TO_BTF_ID_TRUSTED, task.get_current_task,
+         gpl=True, summary="the current task, as a typed pointer",
+         c="struct task_struct *(void)"),
     _row("bpf_probe_read_user", PROBE_ARGS, RET_INTEGER, probe.probe_read_user, gpl=True,
          summary="copy size bytes from a user address",
          c="long (void *dst, __u32 size, const void *unsafe_ptr)"),

@@ -179,3 +179,10 @@ def test_a_program_that_faults_exits_1(files):
     result = python_m("run", program, "--prog-type", "xdp", "--packet", UDP_53, "--json")
     assert result.returncode == 1
     assert json.loads(result.stdout)["exit"]["kind"] == "fault"
+
+
+def test_a_file_name_the_compiler_would_refuse_still_compiles(files):
+    source = files("my prog (1).c", example("xdp_drop_all").file.read_text())
+    result = python_m("run", source, "--packet", UDP_53, "--json")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["r0"] == 1

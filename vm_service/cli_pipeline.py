@@ -19,6 +19,7 @@ usage or input (unreadable file, bad hex or JSON, a compile error).
 from __future__ import annotations
 
 import json
+import re
 import sys
 from pathlib import Path
 
@@ -61,12 +62,18 @@ def compile_file(path: str, mcpu: str, cflags: list[str]):
         source = data.decode("utf-8")
     except UnicodeDecodeError:
         raise UsageError(f"{path} is not UTF-8 text") from None
-    return compile_source(source, mcpu=mcpu, flags=cflags, filename=Path(path).name)
+    return compile_source(source, mcpu=mcpu, flags=cflags, filename=compile_name(path))
+
+
+def compile_name(path: str) -> str:
+    """The file name the compiler sees: the user's, with characters it refuses replaced."""
+    name = re.sub(r"[^A-Za-z0-9_.-]", "_", Path(path).name)
+    return name if name.endswith(".c") and len(name) > 2 else "program.c"
 
 
 def print_diagnostics(result, path: str) -> None:
     for entry in result.diagnostics:
-        where = entry.get("file", Path(path).name)
+        where = entry.get("file", path)
         print(f"{where}:{entry['line']}:{entry['column']}: {entry['severity']}: "
               f"{entry['message']}", file=sys.stderr)
 

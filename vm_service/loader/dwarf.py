@@ -60,6 +60,10 @@ def read_variables(obj: ElfObject, functions: list[Function],
     try:
         if elffile is None or not elffile.has_dwarf_info():
             return {}
+        # pyelftools asks the ELF header for the machine once per relocation it applies
+        # to the debug sections (thousands): answer from the first reading.
+        arch = elffile.get_machine_arch()
+        elffile.get_machine_arch = lambda: arch
         return _Reader(elffile.get_dwarf_info(relocate_dwarf_sections=True), frames).functions()
     except (*MALFORMED, TypeError, AttributeError, RecursionError) as error:
         warnings.append(f"DWARF: variables unavailable ({type(error).__name__}: {error})")

@@ -46,6 +46,11 @@ def trace_printk(m: "Machine", fmt: int, fmt_size: int, arg1: int, arg2: int, ar
     appended to ``machine.output`` as a ``trace_printk`` record.
     """
     args = (arg1, arg2, arg3)[:MAX_TRACE_PRINTK_VARARGS]
+    return _print(m, fmt, fmt_size, args)
+
+
+def _print(m: "Machine", fmt: int, fmt_size: int, args: Sequence[int]) -> int:
+    """Format into the trace output (a ``trace_printk`` record); the length, or -errno."""
     result = _format(m, fmt, fmt_size, args, MAX_BPRINTF_BUF)
     if isinstance(result, int):
         return result
@@ -65,13 +70,7 @@ def trace_vprintk(m: "Machine", fmt: int, fmt_size: int, data: int, data_len: in
     if data_len % 8 or data_len > MAX_BPRINTF_VARARGS * 8 or (data_len and not data):
         return -EINVAL
     raw_args = struct.unpack(f"<{data_len // 8}Q", m.memory.read_bytes(data, data_len))
-    result = _format(m, fmt, fmt_size, raw_args, MAX_BPRINTF_BUF)
-    if isinstance(result, int):
-        return result
-    written, length = result
-    m.output.append({"kind": "trace_printk", "text": written[:-1].decode("utf-8", "replace"),
-                     "pc": m.pc, "step": m.instructions})
-    return length
+    return _print(m, fmt, fmt_size, raw_args)
 
 
 def snprintf(m: "Machine", out: int, out_size: int, fmt: int, data: int, data_len: int) -> int:

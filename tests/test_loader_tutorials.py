@@ -28,6 +28,7 @@ import pytest
 from tests.loader_cc import compile_with_headers
 from vm_service import btf as btf_module
 from vm_service import kernel
+from vm_service.helpers import PROTOTYPES
 from vm_service.loader import load_object
 from vm_service.loader.errors import KernelLoadError
 from vm_service.loader.kernel_enums import ATTACH_TYPES, PROG_TYPES
@@ -37,11 +38,16 @@ pytestmark = pytest.mark.kernel
 
 AVAILABLE, WHY = kernel.available()
 
-HELPERS_THE_ENGINE_LACKS = r"""
-static struct task_struct *(* const bpf_get_current_task_btf)(void) = (void *) 158;
-static long (* const bpf_current_task_under_cgroup)(void *map, __u32 index) = (void *) 37;
-static long (* const bpf_get_stack)(void *ctx, void *buf, __u32 size, __u64 flags) = (void *) 67;
-"""
+# Helpers the real tools call, declared here only while the helper table (and so the
+# generated bpf_helper_defs.h) lacks them.
+HELPERS_THE_TOOLS_CALL = {
+    158: "static struct task_struct *(* const bpf_get_current_task_btf)(void) = (void *) 158;",
+    37: "static long (* const bpf_current_task_under_cgroup)(void *map, __u32 index) = (void *) 37;",
+    67: "static long (* const bpf_get_stack)(void *ctx, void *buf, __u32 size, __u64 flags) "
+        "= (void *) 67;",
+}
+HELPERS_THE_ENGINE_LACKS = "\n" + "\n".join(
+    line for helper_id, line in HELPERS_THE_TOOLS_CALL.items() if helper_id not in PROTOTYPES) + "\n"
 
 MINIMAL = r"""
 #include <linux/bpf.h>

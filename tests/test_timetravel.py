@@ -157,3 +157,73 @@ def test_recording_a_million_instructions_keeps_memory_bounded():
     assert peak < 32 * 1024 * 1024, f"recording peaked at {peak / 2**20:.1f} MiB"
     recorder.goto(123_457)
     assert recorder.machine.regs[0] == 3 * -(-(123_457 - 1) // 3)
+
+
+COUNT_ONE = """
+    r1 = map[idx:0]
+    r2 = r10
+    r2 += -4
+    *(u32 *)(r10 - 4) = 0
+    call bpf_map_lookup_elem
+    if r0 == 0 goto out
+    r1 = 1
+    lock *(u64 *)(r0 + 0) += r1
+out:
+    r0 = 0
+    exit
+"""
+
+
+def test_going_back_puts_map_contents_back_into_the_same_map_objects():
+    from vm_service.helpers import helper_name, implementations
+    from vm_service.maps import MapSpec, MapType, create_map
+    counter = create_map(MapSpec(MapType.ARRAY, 4, 8, 1, name="counter"))
+    held = [counter]     # as a ProgramInstance holds its maps between events
+    machine = Machine.raw(assemble(COUNT_ONE).program(), maps=held,
+                          helpers=implementations(None), helper_name=helper_name)
+    recorder = Recorder(machine)
+    recorder.run()
+    assert counter.user_lookup(bytes(4)) == (1).to_bytes(8, "little")
+    recorder.goto(0)
+    assert machine.maps is held and machine.maps[0] is counter
+    assert counter.user_lookup(bytes(4)) == bytes(8)
+    recorder.run()
+    assert counter.user_lookup(bytes(4)) == (1).to_bytes(8, "little")
+
+
+def test_going_back_keeps_inner_maps_the_live_ones():
+    from vm_service.helpers import helper_name, implementations
+    from vm_service.maps import MapSpec, MapType, create_map
+    inner = create_map(MapSpec(MapType.ARRAY, 4, 8, 1, name="inner"))
+    outer = create_map(MapSpec(MapType.ARRAY_OF_MAPS, 4, 4, 1, name="outer",
+                               inner=MapSpec(MapType.ARRAY, 4, 8, 1)))
+    assert outer.user_update(bytes(4), inner) == 0
+    text = """
+        r1 = map[idx:0]
+        r2 = r10
+        r2 += -4
+        *(u32 *)(r10 - 4) = 0
+        call bpf_map_lookup_elem
+        if r0 == 0 goto out
+        r1 = r0
+        r2 = r10
+        r2 += -4
+        call bpf_map_lookup_elem
+        if r0 == 0 goto out
+        r1 = 7
+        *(u64 *)(r0 + 0) = r1
+    out:
+        r0 = 0
+        exit
+    """
+    machine = Machine.raw(assemble(text).program(), maps=[outer, inner],
+                          helpers=implementations(None), helper_name=helper_name)
+    recorder = Recorder(machine)
+    recorder.run()
+    assert inner.user_lookup(bytes(4)) == (7).to_bytes(8, "little")
+    recorder.goto(3)
+    assert machine.maps == [outer, inner] and outer.slots[0] is inner
+    assert inner.user_lookup(bytes(4)) == bytes(8)
+    recorder.run()
+    assert inner.user_lookup(bytes(4)) == (7).to_bytes(8, "little")
+    assert len(machine.maps) == 2

@@ -547,9 +547,29 @@ class Machine:
         return copy.deepcopy({name: getattr(self, name) for name in self.STATE})
 
     def restore(self, snapshot: dict) -> None:
-        """Put the machine back to ``snapshot``, which stays usable for later restores."""
-        for name, value in copy.deepcopy(snapshot).items():
+        """Put the machine back to ``snapshot``, which stays usable for later restores.
+
+        The maps keep their identity (their contents are put back in place), so
+        whoever holds them, a ProgramInstance between events or the UI, sees the
+        restored contents.
+        """
+        state = copy.deepcopy(snapshot)
+        saved_maps = state.pop("maps")
+        for name, value in state.items():
             setattr(self, name, value)
+        self._adopt_maps(saved_maps)
+
+    def _adopt_maps(self, saved: list) -> None:
+        live = self.maps
+        if len(saved) > len(live) or any(type(a) is not type(b) for a, b in zip(live, saved)):
+            self.maps = saved  # not the same maps at all: nothing to keep
+            return
+        del live[len(saved):]  # maps registered since (inner maps a lookup handed out)
+        originals = {id(restored): original for original, restored in zip(live, saved)}
+        for original, restored in zip(live, saved):
+            original.__dict__ = restored.__dict__
+        for original in live:
+            original.relink_inner_maps(originals)
 
     # -- views for tools and the UI -----------------------------------------
 

@@ -342,6 +342,10 @@ class BpfMap:
         self.frozen = True
         return 0
 
+    def relink_inner_maps(self, originals: dict) -> None:
+        """After a restore: point at the live map objects (``originals``: id(copy) -> live)
+        instead of their copies. Only maps of maps hold other maps."""
+
     def snapshot(self) -> MapSnapshot:
         return MapSnapshot(self.type, tuple(self.items()))
 

@@ -108,6 +108,9 @@ class ArrayOfMaps(BpfMap):
         self._check_readable()
         return [(U32.pack(i), U32.pack(m.id)) for i, m in sorted(self.slots.items())]
 
+    def relink_inner_maps(self, originals: dict) -> None:
+        self.slots = {i: originals.get(id(m), m) for i, m in self.slots.items()}
+
 
 class HashOfMaps(HashMap):
     """A hash table whose element values are inner maps, replaced in place."""
@@ -146,6 +149,10 @@ class HashOfMaps(HashMap):
 
     def _user_lookup_and_delete(self, key: bytes) -> bytes | None:
         raise MapError(ENOTSUPP, "maps of maps have no lookup-and-delete")
+
+    def relink_inner_maps(self, originals: dict) -> None:
+        for elem in self.elems.values():
+            elem.value = originals.get(id(elem.value), elem.value)
 
     def _delete(self, key: bytes, cpu: int) -> int:
         if self.elems.pop(key, None) is None:

@@ -136,7 +136,7 @@ def memory_access(memory: Memory) -> tuple[Callable, Callable]:
     read-only, or hooked: a program's context) they decline, and step() then
     performs the access, through the hook, or the fault.
     """
-    bases, regions = memory._bases, memory.regions
+    bases, regions = memory.bases, memory.regions
     find = bisect.bisect_right
     from_bytes = int.from_bytes
 

@@ -194,6 +194,12 @@ class Memory:
         if self._next_base.get(region.kind) == region.base + _footprint(len(region.data)):
             self._next_base[region.kind] = region.base
 
+    @property
+    def bases(self) -> list[int]:
+        """The regions' base addresses, sorted, parallel to ``regions``: the live list
+        itself, kept current as regions come and go (fast lookups bisect it)."""
+        return self._bases
+
     def region_of(self, storage: bytearray) -> Region | None:
         """The region wrapping exactly this bytearray, if it is mapped."""
         return self._by_storage.get(id(storage))

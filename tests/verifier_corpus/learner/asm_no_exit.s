@@ -1,0 +1,3 @@
+// The last instruction falls through past the end.
+r0 = 0
+r0 += 1

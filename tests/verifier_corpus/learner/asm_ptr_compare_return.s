@@ -1,0 +1,3 @@
+// Returning the stack pointer: a pointer leak, allowed as root.
+r0 = r10
+exit

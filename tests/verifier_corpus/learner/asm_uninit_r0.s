@@ -1,0 +1,3 @@
+// exit with r0 never written.
+r1 = 1
+exit

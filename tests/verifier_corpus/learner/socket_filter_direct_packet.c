@@ -1,0 +1,14 @@
+// Socket filters have no direct packet access: skb->data is not readable there.
+#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+SEC("socket")
+int prog(struct __sk_buff *skb)
+{
+	unsigned char *data = (void *)(long)skb->data;
+	unsigned char *end = (void *)(long)skb->data_end;
+
+	if (data + 1 > end)
+		return 0;
+	return data[0];
+}
+char LICENSE[] SEC("license") = "GPL";

@@ -1,0 +1,1 @@
+"""The verifier: abstract interpretation of eBPF programs as Linux does it."""

@@ -271,7 +271,8 @@ def test_a_header_change_misses_the_cache(tmp_path):
 def test_a_macro_bomb_is_stopped_with_a_clear_error_and_leaves_nothing_behind(compile_, workdirs):
     marker = "MARKER_" + secrets.token_hex(8)
     bomb = "\n".join(["#define A0 x"] + [f"#define A{i} A{i - 1} A{i - 1}" for i in range(1, 40)])
-    limits = Limits(wall_seconds=2, cpu_seconds=30)
+    # memory to spare, so the wall clock is what stops it even on a slow, busy machine
+    limits = Limits(wall_seconds=2, cpu_seconds=30, memory_bytes=6 * 1024**3)
     started = time.monotonic()
     result = compile_(bomb + "\nint f(void) { A36; }\n", flags=[f"-D{marker}"], limits=limits, cache=CompileCache())
     assert time.monotonic() - started < 6

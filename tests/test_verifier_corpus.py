@@ -324,3 +324,10 @@ def test_the_script_measures_agreement_once_a_verifier_exists(monkeypatch, capsy
     assert row.split()[1] == str(len(sample))
     accepted = 100.0 * sum(entry.expected.accepted for entry in sample) / len(sample)
     assert float(row.split()[2]) == pytest.approx(accepted, abs=0.05)
+
+
+def test_an_instruction_the_kernel_cannot_print_still_names_the_failing_slot():
+    from vm_service.verifier_corpus import kernel_answer
+    log = "func#0 @0\n0: (b7) r0 = 0\n1: BUG_db\nunknown opcode db\nprocessed 2 insns\n"
+    answer = kernel_answer(False, log)
+    assert answer.error_insn == 1 and answer.error == "unknown opcode db"

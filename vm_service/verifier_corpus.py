@@ -47,7 +47,8 @@ STRATA = ("gallery", "learner", "generated")
 PROG_TYPES = ("socket_filter", "kprobe", "sched_cls", "tracepoint", "xdp", "cgroup_skb")
 MAP_TYPES = {"hash": 1, "array": 2, "prog_array": 3, "ringbuf": 27}
 
-INSN_LINE = re.compile(r"^(\d+): \([0-9a-f]{2}\) ")
+# "12: (b7) r0 = 1", or "12: BUG_db" for an instruction the kernel's printer has no text for.
+INSN_LINE = re.compile(r"^(\d+): (?:\([0-9a-f]{2}\) |BUG_[0-9a-f]{2}$)")
 STATE_LINE = re.compile(r"^(\d+: )?(R\d+|fp-?\d+)(_\w+)?=")
 # Some messages lack their newline (``expected prog array map for tail call``), so the
 # statistics line is glued to them: it is cut off as a line of its own.

@@ -188,7 +188,7 @@ def runnable_of(args):
 
 
 def cmd_run_pipeline(args) -> int:
-    """``run`` for programs with a type (or any input option beyond --mem)."""
+    """``run``: a typed program over its events, or raw mode for bytecode without a type."""
     from .progtypes import split_section
     runnable = runnable_of(args)
     events = events_from_args(args)

@@ -353,14 +353,15 @@ def our_verifier():
     return getattr(verifier, "verify", None)
 
 
-def our_answer(entry: Entry, verify) -> KernelAnswer:
+def our_answer(entry: Entry, verify) -> KernelAnswer | None:
     """Our verifier's answer, in the kernel answer's shape: the one seam to the verifier.
 
     ``verify(code, prog_type, license=..., spec=...)`` gets the program's
     bytecode in the engine's convention (``ld_imm64`` of a map: ``imm`` = index
     into the object's maps, or into the entry's ``maps`` for assembly) and,
-    for C, the whole ``ObjectSpec``; it answers an object with ``accepted``,
-    ``error_lines`` and ``error_insn`` (the fields of issue 5's ``--json``).
+    for C, the whole ``ObjectSpec``, and for assembly the entry's ``maps``; it
+    answers an object with ``accepted`` (None: unsupported, then this returns
+    None), ``error_lines`` and ``error_insn`` (the fields of issue 5's ``--json``).
     """
     path = source_path(entry)
     if path.suffix == ".c":
@@ -369,7 +370,10 @@ def our_answer(entry: Entry, verify) -> KernelAnswer:
     else:
         spec = None
         code = b"".join(insn.encode() for insn in assemble(path.read_text()).instructions)
-    answer = verify(code, entry.prog_type, license=entry.license, spec=spec)
+    answer = verify(code, entry.prog_type, license=entry.license, spec=spec,
+                    maps=entry.maps or None)
+    if answer.accepted is None:   # unsupported: no verdict to compare
+        return None
     lines = tuple(answer.error_lines or ())
     return KernelAnswer(bool(answer.accepted), normalise(lines[0]) if lines else None,
                         answer.error_insn, lines)

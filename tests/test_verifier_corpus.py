@@ -248,7 +248,7 @@ def test_our_answer_hands_the_verifier_the_bytecode_and_type():
     entry = next(e for e in ENTRIES if e.name == "asm_div_by_zero")
     seen = {}
 
-    def verify(code, prog_type, *, license, spec):
+    def verify(code, prog_type, *, license, spec, maps=None):
         seen.update(code=code, prog_type=prog_type, license=license, spec=spec)
         return FakeResult(False, ["div by zero"], 1)
 
@@ -313,7 +313,7 @@ def test_the_script_measures_agreement_once_a_verifier_exists(monkeypatch, capsy
     script = load_script()
     sample = [entry for entry in ENTRIES if entry.file.endswith(".s")][::10]
 
-    def always_accepts(code, prog_type, *, license, spec):
+    def always_accepts(code, prog_type, *, license, spec, maps=None):
         return FakeResult(True, [], None)
 
     monkeypatch.setattr(corpus, "read_manifest", lambda: sample)

@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 from ..errors import VmError
 from ..helpers.kinds import ProgType
 from . import cfg
-from .explore import INSN_LIMIT, Explorer, MapInfo, Unsupported
+from .errors import Unsupported
+from .explore import INSN_LIMIT, Explorer, MapInfo
 
 
 class VerifyInputError(VmError):

@@ -27,6 +27,7 @@ from ..isa import Insn
 from ..opcodes import Class
 from . import access, calls, cfg, messages, pointers
 from .errors import Reject, Unsupported
+from .observer import Observer
 from .regs import FRAME_POINTER, REG_COUNT, MapRef, RegState
 from .scalar import Scalar
 from .scalar_alu import AluOp, alu, byte_swap, mov, mov_imm
@@ -90,7 +91,8 @@ class _Checkpoint:
 class Explorer:
     """One exploration of one program (the kernel's ``bpf_verifier_env``)."""
 
-    def __init__(self, slots: list[Insn], prog_type: ProgType, maps: tuple[MapInfo, ...]):
+    def __init__(self, slots: list[Insn], prog_type: ProgType, maps: tuple[MapInfo, ...],
+                 observer: Observer | None = None):
         if prog_type not in calls.RETURN_RANGES:
             raise Unsupported(f"program type {prog_type.name.lower()} is not modelled yet")
         self.slots, self.prog_type, self.maps = slots, prog_type, maps
@@ -99,6 +101,7 @@ class Explorer:
         self.processed = self.jumps = self.prev_processed = self.prev_jumps = 0
         self.id_gen = 0
         self.pc = 0   # the instruction being stepped, for errors found deep in a transfer
+        self.observer = observer or Observer()
 
     def _prune_points(self) -> set[int]:
         """Conditional jumps themselves, and the targets of ``goto`` (6.18's visit_insn)."""
@@ -137,6 +140,8 @@ class Explorer:
               pending) -> None:
         """One path from ``pc`` below checkpoint ``parent``; ``came_from`` is the instruction
         before it (the log's last line when the path is refused before its first is printed)."""
+        observer = self.observer
+        observer.path_started(pc, state, came_from)
         while True:
             self.processed += 1
             if self.processed > OUR_BUDGET:
@@ -145,8 +150,10 @@ class Explorer:
             if pc in self.prune_points:
                 visited = self._visit(pc, state, parent, came_from)
                 if visited is False:
+                    observer.pruned(pc, state)
                     return self._path_ended(parent)
                 parent = visited
+            observer.insn(pc, state)
             slot = self.slots[pc]
             error = cfg.check_instruction(slot, pc, int(self.prog_type), state.initialised())
             if error is not None:
@@ -165,11 +172,13 @@ class Explorer:
             if slot.opcode & 0x07 in (Class.JMP, Class.JMP32):
                 self.jumps += 1
             if not nexts:
+                observer.path_ended(pc, state)
                 return self._path_ended(parent)
             for next_pc, next_state in nexts[1:]:
                 if parent is not None:
                     parent.branches += 1
                 pending.append((next_pc, next_state, parent, pc))
+                observer.branch_queued(pc, next_pc, next_state)
             came_from, (pc, state) = pc, nexts[0]
 
     @staticmethod
@@ -185,6 +194,7 @@ class Explorer:
         if state.approximate:
             raise Unsupported(f"insn {pc}: {text}: found on a path where this explorer knows "
                               "less than the kernel, which may never take it")
+        self.observer.rejected(pc, text, state)
         raise Reject(text, pc)
 
     def _visit(self, pc: int, state: State, parent: _Checkpoint | None, came_from):
@@ -201,6 +211,7 @@ class Explorer:
             return False
         if self.jumps - self.prev_jumps >= 2 and self.processed - self.prev_processed >= 8:
             checkpoint = _Checkpoint(pc, state, parent)
+            self.observer.checkpoint(pc, state)
             explored.setdefault(state, []).append(checkpoint)
             self.prev_jumps, self.prev_processed = self.jumps, self.processed
             return checkpoint

@@ -203,3 +203,21 @@ def test_it_narrows_a_register_compared_with_itself_in_place():
     assert sides.false_dst == Scalar.unknown()
     sides32 = refine(JmpOp.JSLT, Scalar.unknown(), Scalar.unknown(), jmp32=True, same_register=True)
     assert text(sides32.true_dst) == "scalar(smin32=0x80000001,smax32=0x7ffffffe)"
+
+
+# -- the known-value shortcut ----------------------------------------------------------
+
+from hypothesis import given, settings, strategies as st  # noqa: E402
+
+from vm_service.verifier.scalar_alu import full_alu  # noqa: E402
+
+INTERESTING = st.one_of(st.integers(0, 70), st.integers(0, (1 << 64) - 1),
+                        st.sampled_from([(1 << 63) - 1, 1 << 63, (1 << 32) - 1, 1 << 31,
+                                         (1 << 64) - 1, (1 << 31) - 1]))
+
+
+@settings(max_examples=3000, deadline=None)
+@given(op=st.sampled_from(list(AluOp)), dst=INTERESTING, src=INTERESTING, alu64=st.booleans())
+def test_the_known_value_shortcut_gives_what_the_full_transfer_gives(op, dst, src, alu64):
+    assert alu(op, Scalar.const(dst), Scalar.const(src), alu64) == \
+        full_alu(op, Scalar.const(dst), Scalar.const(src), alu64)

@@ -30,6 +30,8 @@ it reaches.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import errno
 from dataclasses import dataclass, field
 
@@ -403,6 +405,7 @@ def _family(slot: Insn) -> str:
     return {Class.LDX: "ldx", Class.STX: "stx", Class.ST: "st"}[cls]
 
 
+@lru_cache(maxsize=1 << 16)
 def check_instruction(slot: Insn, pc: int, prog_type: int,
                       initialised: frozenset[int] = ALL_REGS) -> StructuralError | None:
     """The error do_check reports at ``slot`` (slot ``pc``) before looking at any value.

@@ -102,14 +102,25 @@ class RegState:
     precise: bool = False
 
     def __post_init__(self) -> None:
-        if self.flags & ~REG_FLAGS:
+        if self.flags and self.flags & ~REG_FLAGS:
             raise RegStateError(f"{TypeFlag(self.flags & ~REG_FLAGS)!r} is not a register flag")
         if (self.type in MAP_TYPES) != (self.map is not None):
             raise RegStateError(f"{self.type.name} {'needs' if self.type in MAP_TYPES else 'has no'} map")
-        if self.type is RegType.SCALAR_VALUE and self.off and not self.id:
+        if self.off and self.type is RegType.SCALAR_VALUE and not self.id:
             raise RegStateError("a scalar's offset is the constant added to a linked copy: it needs an id")
-        if self.range < BEYOND_PKT_END or self.mem_size < 0 or self.id < 0 or self.ref_obj_id < 0:
+        if (self.range or self.mem_size or self.id or self.ref_obj_id) and (
+                self.range < BEYOND_PKT_END or self.mem_size < 0 or self.id < 0 or self.ref_obj_id < 0):
             raise RegStateError("mem_size, id and ref_obj_id are never negative, a range at least BEYOND_PKT_END")
+
+    def __hash__(self) -> int:
+        # registers are hashed with their state at every prune point: once each is enough
+        cached = self.__dict__.get("_hash")
+        if cached is None:
+            cached = hash((self.type, self.flags, self.off, self.var, self.range, self.id,
+                           self.ref_obj_id, self.map, self.frameno, self.mem_size, self.subprogno,
+                           self.btf_name, self.precise))
+            object.__setattr__(self, "_hash", cached)
+        return cached
 
     # -- constructors ---------------------------------------------------------
     @staticmethod

@@ -13,7 +13,8 @@ the kernel updates a ``bpf_reg_state`` in place, then ``freeze`` it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
+from functools import lru_cache
 
 from ..errors import VmError
 from .tnum import TNUM_UNKNOWN, U32, U64, Tnum, to_s32, to_s64
@@ -50,9 +51,7 @@ class Scalar:
     @staticmethod
     def const(value: int) -> "Scalar":
         """A known 64-bit value (``__mark_reg_known``); ``value`` may be signed."""
-        regs = Regs.unknown()
-        regs.mark_known(value)
-        return regs.freeze()
+        return _const(value & U64)
 
     @staticmethod
     def const32(value: int) -> "Scalar":
@@ -121,10 +120,12 @@ class Regs:
         return Regs(TNUM_UNKNOWN, S64_MIN, S64_MAX, 0, U64, S32_MIN, S32_MAX, 0, U32)
 
     def freeze(self) -> Scalar:
-        return Scalar(**{f.name: getattr(self, f.name) for f in fields(self)})
+        return Scalar(self.var_off, self.smin, self.smax, self.umin, self.umax,
+                      self.s32_min, self.s32_max, self.u32_min, self.u32_max)
 
     def copy(self) -> "Regs":
-        return Regs(**{f.name: getattr(self, f.name) for f in fields(self)})
+        return Regs(self.var_off, self.smin, self.smax, self.umin, self.umax,
+                    self.s32_min, self.s32_max, self.u32_min, self.u32_max)
 
     # -- marking --------------------------------------------------------------
     def mark_known(self, value: int) -> None:
@@ -339,3 +340,11 @@ class Regs:
 def _sign_extend(value: int, bits: int) -> int:
     value &= (1 << bits) - 1
     return value - (1 << bits) if value >> (bits - 1) else value
+
+
+@lru_cache(maxsize=4096)
+def _const(value: int) -> Scalar:
+    """Known values recur (loop counters, offsets): each is built once."""
+    regs = Regs.unknown()
+    regs.mark_known(value)
+    return regs.freeze()

@@ -43,6 +43,17 @@ def alu(op: AluOp, dst: Scalar, src: Scalar, alu64: bool = True) -> Scalar:
         raise ScalarError(f"not an ALU operation: {op!r}")
     if op is AluOp.NEG:
         src = dst
+    if dst.var_off.mask == 0 and src.var_off.mask == 0 and op in CONSTANT_OPS:
+        known = _constant_result(op, dst.var_off.value, src.var_off.value, alu64)
+        if known is not None:
+            return Scalar.const(known)
+    return full_alu(op, dst, src, alu64)
+
+
+def full_alu(op: AluOp, dst: Scalar, src: Scalar, alu64: bool = True) -> Scalar:
+    """``alu`` by the kernel's tnum and bounds rules alone, without the known-value shortcut."""
+    if op is AluOp.NEG:
+        src = dst
     regs = dst.thaw()
     if not _computable(op, src, alu64):
         regs.mark_unknown()
@@ -56,6 +67,28 @@ def alu(op: AluOp, dst: Scalar, src: Scalar, alu64: bool = True) -> Scalar:
         regs.zext_32_to_64()
     regs.bounds_sync()
     return regs.freeze()
+
+
+# Known operands give a known result for these, exactly as the bounds and tnum rules would
+# compute it (a property test checks the shortcut against the full transfer).
+CONSTANT_OPS = {
+    AluOp.ADD: lambda d, s, bits: d + s, AluOp.SUB: lambda d, s, bits: d - s,
+    AluOp.MUL: lambda d, s, bits: d * s, AluOp.AND: lambda d, s, bits: d & s,
+    AluOp.OR: lambda d, s, bits: d | s, AluOp.XOR: lambda d, s, bits: d ^ s,
+    AluOp.NEG: lambda d, s, bits: -d,
+    AluOp.LSH: lambda d, s, bits: d << s, AluOp.RSH: lambda d, s, bits: d >> s,
+    AluOp.ARSH: lambda d, s, bits: (d - (1 << bits) if d >> (bits - 1) else d) >> s,
+}
+
+
+def _constant_result(op: AluOp, dst: int, src: int, alu64: bool) -> int | None:
+    """``dst op src`` on known values (None: a shift by too much, which makes it unknown)."""
+    bits = 64 if alu64 else 32
+    if op in SHIFTS and src >= bits:      # the whole 64-bit amount is checked, as _computable does
+        return None
+    mask = (1 << bits) - 1
+    dst, src = dst & mask, src & mask
+    return CONSTANT_OPS[op](dst, src, bits) & mask
 
 
 def _computable(op: AluOp, src: Scalar, alu64: bool) -> bool:

@@ -33,6 +33,14 @@ class Frame:
     callsite: int = -1
     subprog: int = 0
 
+    def __hash__(self) -> int:
+        # states are hashed at every prune point: each frame's hash is computed once
+        cached = self.__dict__.get("_hash")
+        if cached is None:
+            cached = hash((self.regs, self.stack, self.callsite, self.subprog))
+            object.__setattr__(self, "_hash", cached)
+        return cached
+
 
 @dataclass(frozen=True)
 class State:
@@ -70,16 +78,24 @@ class State:
         return self.with_regs(regs[:regno] + (reg,) + regs[regno + 1:])
 
     def with_regs(self, regs) -> "State":
-        return self._with_frame(-1, replace(self.frames[-1], regs=tuple(regs)))
+        frame = self.frames[-1]
+        return self._with_frame(-1, Frame(tuple(regs), frame.stack, frame.callsite, frame.subprog))
 
     def with_stack(self, stack: Stack, frameno: int | None = None) -> "State":
         index = self.frameno if frameno is None else frameno
-        return self._with_frame(index, replace(self.frames[index], stack=stack))
+        frame = self.frames[index]
+        return self._with_frame(index, Frame(frame.regs, stack, frame.callsite, frame.subprog))
 
     def _with_frame(self, index: int, frame: Frame) -> "State":
         index %= len(self.frames)
         frames = self.frames[:index] + (frame,) + self.frames[index + 1:]
-        return replace(self, frames=frames)
+        return State(frames, self.refs, self.approximate)
 
     def initialised(self) -> frozenset[int]:
-        return frozenset(i for i, reg in enumerate(self.regs) if reg.is_init())
+        """The registers of the innermost frame that hold a value (cached per frame)."""
+        frame = self.frames[-1]
+        cached = frame.__dict__.get("_initialised")
+        if cached is None:
+            cached = frozenset(i for i, reg in enumerate(frame.regs) if reg.type)
+            object.__setattr__(frame, "_initialised", cached)
+        return cached
